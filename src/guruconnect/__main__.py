@@ -1,0 +1,3 @@
+from guruconnect.cli import main
+
+raise SystemExit(main())

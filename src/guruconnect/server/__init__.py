@@ -1,0 +1,1 @@
+"""The GuruConnect server: REST API, dashboard, and the agent and dashboard WebSockets."""

@@ -1,0 +1,1 @@
+"""The agent WebSocket: handshake, message handling and presence."""

@@ -1,0 +1,1 @@
+"""Scoped API keys for programmatic access to /api/v1."""

@@ -1,0 +1,107 @@
+"""The application factory: wires settings, database, bus and routers into one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from guruconnect import __version__
+from guruconnect.server import web
+from guruconnect.server.agents import socket as agent_socket
+from guruconnect.server.apikeys import routes as apikeys
+from guruconnect.server.auth import routes as auth
+from guruconnect.server.config import Settings
+from guruconnect.server.db import migrate
+from guruconnect.server.db.engine import make_engine, make_session_factory
+from guruconnect.server.enrollment import routes as enrollment
+from guruconnect.server.http.headers import SecurityHeadersMiddleware
+from guruconnect.server.live import socket as live_socket
+from guruconnect.server.live.bus import make_bus
+from guruconnect.server.machines import routes as machines
+from guruconnect.server.machines import service as machine_service
+from guruconnect.server.ops import routes as ops
+from guruconnect.server.setup import bootstrap
+from guruconnect.server.setup import routes as setup
+from guruconnect.server.state import AppState
+
+log = logging.getLogger("guruconnect.server")
+SEEN_FLUSH_SECONDS = 5.0
+
+
+async def _flush_heartbeats(state: AppState) -> None:
+    while True:
+        await asyncio.sleep(SEEN_FLUSH_SECONDS)
+        batch = state.presence.take_seen()
+        if not batch:
+            continue
+        try:
+            async with state.db() as db:
+                await machine_service.record_seen(db, batch)
+        except Exception:  # a failed flush must not stop later ones
+            log.exception("could not record %d heartbeats", len(batch))
+
+
+def announce_bootstrap(state: AppState, token: str) -> None:
+    url = state.settings.effective_public_url
+    # Printed, not logged: it is for the person starting the server, once.
+    print(
+        "\n  No administrator exists yet. Create one with either:\n"
+        "    guruconnect admin create-user NAME --role admin\n"
+        "  or, once, with this bootstrap token:\n"
+        f"    curl -k -X POST {url}/api/v1/setup/bootstrap -H 'content-type: application/json' \\\n"
+        f'      -d \'{{"token": "{token}", "username": "admin", "password": "..."}}\'\n',
+        flush=True,
+    )
+
+
+def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.effective_database_url)
+        await migrate.upgrade(engine)
+        state = AppState.build(settings, engine, make_session_factory(engine), make_bus("local"))
+        state.cert_fingerprint = cert_fingerprint
+        app.state.guru = state
+        if settings.bootstrap_token_enabled:
+            async with state.db() as db:
+                token = await bootstrap.issue_if_needed(db)
+            if token:
+                announce_bootstrap(state, token)
+        flusher = asyncio.create_task(_flush_heartbeats(state))
+        log.info("GuruConnect %s serving at %s", __version__, settings.effective_public_url)
+        try:
+            yield
+        finally:
+            state.shutting_down = True
+            flusher.cancel()
+            for link in state.presence.links():
+                await link.connection.close(1001, "server shutting down")
+            batch = state.presence.take_seen()
+            if batch:
+                async with state.db() as db:
+                    await machine_service.record_seen(db, batch)
+            await engine.dispose()
+
+    app = FastAPI(
+        title="GuruConnect",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    for module in (auth, apikeys, machines, setup, ops, web):
+        app.include_router(module.router)
+    app.include_router(enrollment.tokens)
+    app.include_router(enrollment.agents)
+    app.include_router(agent_socket.router)
+    app.include_router(live_socket.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.tls_enabled)
+    return app

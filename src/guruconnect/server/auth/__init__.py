@@ -1,0 +1,1 @@
+"""Technician identity: passwords, TOTP, server-side sessions, API keys, roles and scopes."""

@@ -1,0 +1,188 @@
+"""One typed, frozen configuration object.
+
+Sources, later ones winning: built-in defaults, an optional TOML file (``--config`` or
+``GURU_CONFIG``), ``GURU_*`` environment variables, then command-line flags.
+Every field is documented in docs/configuration.md; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+ENV_PREFIX = "GURU_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or contradicts another one."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("var")
+    bind: str = "127.0.0.1:8443"
+    public_url: str = ""
+    database_url: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    behind_proxy: bool = False
+    trusted_proxies: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    require_mfa: bool = True
+    session_lifetime_hours: int = 12
+    session_idle_minutes: int = 120
+    login_max_failures_per_ip: int = 20
+    login_max_failures_per_user: int = 5
+    login_failure_window_seconds: int = 900
+    heartbeat_interval_seconds: int = 30
+    inventory_interval_seconds: int = 900
+    agent_auth_timeout_seconds: int = 10
+    bootstrap_token_enabled: bool = True
+    metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # --- derived values -------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self.bind.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def tls_enabled(self) -> bool:
+        return not self.behind_proxy
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_enabled else "http"
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'guruconnect.db').resolve()}"
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins a browser may open our WebSockets from or post forms from."""
+        base = {self.effective_public_url, *(o.rstrip("/") for o in self.allowed_origins)}
+        if self.host in ("127.0.0.1", "localhost", "0.0.0.0", "::", "::1"):
+            scheme = "https" if self.tls_enabled else "http"
+            base |= {f"{scheme}://localhost:{self.port}", f"{scheme}://127.0.0.1:{self.port}"}
+        return frozenset(base)
+
+
+FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or explain why not."""
+    default = FIELDS[name].default
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true or false")
+        if isinstance(default, int):
+            if isinstance(raw, bool):
+                raise ValueError("expected an integer")
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if isinstance(default, Path):
+            return Path(str(raw))
+        if isinstance(default, tuple):
+            if isinstance(raw, list | tuple):
+                return tuple(str(x).strip() for x in raw if str(x).strip())
+            return tuple(x.strip() for x in str(raw).split(",") if x.strip())
+        if not isinstance(raw, str):
+            raise ValueError("expected a string")
+        return raw
+    except ValueError as exc:
+        raise ConfigError(f"setting {name!r}: {exc} (got {raw!r})") from exc
+
+
+def _validate(s: Settings) -> Settings:
+    if ":" not in s.bind:
+        raise ConfigError(f"setting 'bind': expected HOST:PORT, got {s.bind!r}")
+    try:
+        port = s.port
+    except ValueError as exc:
+        raise ConfigError(f"setting 'bind': port is not a number in {s.bind!r}") from exc
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"setting 'bind': port {port} out of range")
+    if bool(s.tls_cert_file) != bool(s.tls_key_file):
+        raise ConfigError("settings 'tls_cert_file' and 'tls_key_file' must be given together")
+    if s.behind_proxy and not s.trusted_proxies:
+        raise ConfigError(
+            "setting 'behind_proxy' serves plain HTTP and needs 'trusted_proxies' "
+            "(the addresses of the TLS proxy in front of this server)"
+        )
+    for name in ("trusted_proxies", "metrics_allowed_networks"):
+        for entry in getattr(s, name):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"setting {name!r}: {entry!r} is not an address") from exc
+    if s.log_format not in ("text", "json"):
+        raise ConfigError(f"setting 'log_format': expected text or json, got {s.log_format!r}")
+    if s.heartbeat_interval_seconds < 1:
+        raise ConfigError("setting 'heartbeat_interval_seconds' must be at least 1")
+    for url in (s.public_url, *s.allowed_origins):
+        if url and not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{url!r} must start with https:// or http://")
+    return s
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or (
+        Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None
+    )
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        table = document.get("server", document)
+        for key, raw in table.items():
+            if key not in FIELDS:
+                raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw)
+    for key in FIELDS:
+        raw_env = env.get(ENV_PREFIX + key.upper())
+        if raw_env is not None:
+            values[key] = _coerce(key, raw_env)
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _coerce(key, raw)
+    return _validate(Settings(**values))

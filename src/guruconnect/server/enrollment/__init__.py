@@ -1,0 +1,1 @@
+"""Enrollment tokens and the agent enrollment endpoint."""

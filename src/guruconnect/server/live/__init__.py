@@ -1,0 +1,1 @@
+"""Live dashboard updates: the event bus and the dashboard WebSocket."""

@@ -1,0 +1,1 @@
+"""Managed machines: the list, the detail, and how agent reports update them."""

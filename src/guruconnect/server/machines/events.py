@@ -1,0 +1,16 @@
+"""Telling dashboards that a machine changed. Events carry the company for scoping."""
+
+from __future__ import annotations
+
+from guruconnect.server.db.models import Machine
+from guruconnect.server.live.bus import MACHINES
+from guruconnect.server.machines.service import to_out
+from guruconnect.server.state import AppState
+
+
+async def publish_machine(state: AppState, machine: Machine) -> None:
+    out = to_out(machine, online=state.presence.is_online(machine.id))
+    await state.bus.publish(
+        MACHINES,
+        {"type": "machine", "company": machine.company, "machine": out.model_dump(mode="json")},
+    )

@@ -1,0 +1,98 @@
+"""Machine reads (scoped to what the caller may see) and updates from agent reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guruconnect.protocol import Inventory, MetadataUpdate
+from guruconnect.server.auth.principal import Principal
+from guruconnect.server.db.models import Machine
+from guruconnect.server.db.types import utcnow
+from guruconnect.server.machines.schemas import MachineOut
+
+
+def to_out(m: Machine, *, online: bool, detail: bool = False) -> MachineOut:
+    return MachineOut(
+        id=m.id,
+        name=m.name,
+        hostname=m.hostname,
+        company=m.company,
+        site=m.site,
+        department=m.department,
+        device_type=m.device_type,
+        tag=m.tag,
+        description=m.description,
+        online=online,
+        last_seen=m.last_seen,
+        first_seen=m.first_seen,
+        agent_version=m.agent_version,
+        os_type=m.os_type,
+        os_name=m.os_name,
+        os_version=m.os_version,
+        public_ip=m.public_ip,
+        logged_on_users=list(m.logged_on_users or []),
+        inventory=m.inventory if detail else None,
+        inventory_at=m.inventory_at,
+    )
+
+
+async def visible_machines(db: AsyncSession, principal: Principal) -> list[Machine]:
+    query = select(Machine).order_by(Machine.name)
+    if "*" not in principal.company_scope:
+        query = query.where(Machine.company.in_(principal.company_scope))
+    return list(await db.scalars(query))
+
+
+async def apply_inventory(
+    db: AsyncSession, machine_id: str, inv: Inventory, public_ip: str
+) -> Machine | None:
+    machine = await db.get(Machine, machine_id)
+    if machine is None:
+        return None
+    now = utcnow()
+    machine.inventory = msgspec.to_builtins(inv)
+    machine.inventory_at = now
+    machine.hostname = inv.hostname
+    machine.os_type = inv.os_type
+    machine.os_name = inv.os_name
+    machine.os_version = inv.os_version
+    machine.agent_version = inv.agent_version or machine.agent_version
+    machine.logged_on_users = list(inv.logged_on_users)
+    if inv.description:
+        machine.description = inv.description
+    machine.public_ip = public_ip
+    machine.last_seen = now
+    await db.commit()
+    return machine
+
+
+async def apply_metadata(db: AsyncSession, machine_id: str, meta: MetadataUpdate) -> Machine | None:
+    machine = await db.get(Machine, machine_id)
+    if machine is None:
+        return None
+    # Company is fixed by the enrollment token; an agent cannot move itself to another.
+    for field in ("name", "site", "department", "device_type", "tag"):
+        value = getattr(meta, field)
+        if value:
+            setattr(machine, field, value)
+    await db.commit()
+    return machine
+
+
+async def record_seen(db: AsyncSession, seen: dict[str, dt.datetime]) -> None:
+    """Write a batch of heartbeats: one statement per distinct second, not per agent."""
+    by_time: dict[dt.datetime, list[str]] = {}
+    for agent_id, when in seen.items():
+        by_time.setdefault(when.replace(microsecond=0), []).append(agent_id)
+    for when, ids in by_time.items():
+        for start in range(0, len(ids), 500):
+            await db.execute(
+                update(Machine)
+                .where(Machine.id.in_(ids[start : start + 500]))
+                .values(last_seen=when)
+            )
+    await db.commit()

@@ -1,0 +1,1 @@
+"""Operability: health, Prometheus metrics, logging."""

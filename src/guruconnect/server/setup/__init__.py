@@ -1,0 +1,1 @@
+"""First-start setup: the one-time bootstrap token that creates the first administrator."""

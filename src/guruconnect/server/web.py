@@ -1,0 +1,22 @@
+"""Serves the built dashboard: index.html for the app, /static for its assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, PlainTextResponse, Response
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def index() -> Response:
+    page = STATIC_DIR / "index.html"
+    if not page.is_file():
+        return PlainTextResponse(
+            "The dashboard has not been built. Run `make web` (or `make run`).", status_code=503
+        )
+    return FileResponse(page, headers={"cache-control": "no-cache"})
