@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import getpass
 import secrets
 import sys
 from pathlib import Path
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from guruconnect.server.auth import passwords
 from guruconnect.server.auth.roles import Role
+from guruconnect.server.auth.tokens import hash_token, new_token
 from guruconnect.server.config import ConfigError, Settings, load_settings
 from guruconnect.server.db import migrate
 from guruconnect.server.db.engine import make_engine, make_session_factory
-from guruconnect.server.db.models import User, WebSession
+from guruconnect.server.db.models import EnrollmentToken, User, WebSession
 from guruconnect.server.db.types import utcnow
+from guruconnect.server.enrollment.service import TOKEN_PREFIX
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = admin_sub.add_parser("list-users", help="list users", description="List users.")
     _common(listing)
+
+    token = admin_sub.add_parser(
+        "create-enrollment-token",
+        help="create an agent enrollment token",
+        description="Create an enrollment token and print it once (for scripted deployments).",
+    )
+    _common(token)
+    token.add_argument("--company", required=True, help="company the agents join")
+    token.add_argument("--site", default="", help="site the agents join (default: agent chooses)")
+    token.add_argument("--expires-in-hours", type=int, help="expiry (default: never)")
+    token.add_argument("--max-uses", type=int, help="how many agents may use it (default: any)")
     return parser
 
 
@@ -94,6 +109,9 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                 for each in await db.scalars(select(User).order_by(User.username)):
                     mfa = "mfa" if each.totp_enabled else "no-mfa"
                     print(f"{each.username}\t{each.role}\t{mfa}\t{','.join(each.company_scope)}")
+                return 0
+            if args.action == "create-enrollment-token":
+                print(await _create_enrollment_token(db, args))
                 return 0
             user = await db.scalar(
                 select(User).where(func.lower(User.username) == args.name.lower())
@@ -133,6 +151,29 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return 0
     finally:
         await engine.dispose()
+
+
+async def _create_enrollment_token(db: AsyncSession, args: argparse.Namespace) -> str:
+    for name in ("expires_in_hours", "max_uses"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+    raw = new_token(TOKEN_PREFIX)
+    now = utcnow()
+    db.add(
+        EnrollmentToken(
+            token_hash=hash_token(raw),
+            company=args.company,
+            site=args.site,
+            note="created with the admin CLI",
+            expires_at=now + dt.timedelta(hours=args.expires_in_hours)
+            if args.expires_in_hours
+            else None,
+            max_uses=args.max_uses,
+        )
+    )
+    await db.commit()
+    return raw
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,62 @@
+"""Fixtures are factories that start real things: servers, agents, databases, browsers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.databases import database_url, postgres_base
+from tests.support.server import ServerProcess
+from tests.support.system import in_ci
+
+
+def backends() -> list[str]:
+    kinds = ["sqlite"]
+    if postgres_base():
+        kinds.append("postgres")
+    elif in_ci():
+        raise RuntimeError("CI=true needs GURU_TEST_POSTGRES_URL: the suite runs on both databases")
+    return kinds
+
+
+@pytest.fixture(params=backends())
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    started: list[ServerProcess] = []
+    contexts = []
+
+    def make(kind: str = "sqlite", **extra_env: str) -> ServerProcess:
+        data = tmp_path / f"server{len(started)}"
+        data.mkdir()
+        ctx = database_url(kind, data)
+        url = ctx.__enter__()
+        contexts.append(ctx)
+        server = ServerProcess(data, url, extra_env=extra_env)
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.close_clients()
+        server.stop()
+    for ctx in reversed(contexts):
+        ctx.__exit__(None, None, None)
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
+    """A server on SQLite, for tests where the database does not matter."""
+    return server_factory("sqlite")
+
+
+@pytest.fixture
+def any_db_server(server_factory: Callable[..., ServerProcess], db_kind: str) -> ServerProcess:
+    """A server on each database backend in turn."""
+    return server_factory(db_kind)

@@ -1,0 +1,137 @@
+"""A real `guruconnect server` process on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.ports import free_port
+
+PYTHON = sys.executable
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "guruconnect", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    database_url: str
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.data_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"wss://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "GURU_DATABASE_URL": self.database_url,
+            "GURU_DATA_DIR": str(self.data_dir),
+            "GURU_HEARTBEAT_INTERVAL_SECONDS": "2",
+            "GURU_LOG_LEVEL": "INFO",
+            **self.extra_env,
+        }
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [PYTHON, "-m", "guruconnect", "server", "--bind", f"127.0.0.1:{self.port}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", verify=False, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def kill9(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def admin(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return cli("admin", *args, env=self.env, stdin=stdin)
+
+    def create_user(
+        self, name: str, password: str, role: str = "admin", companies: str = "*"
+    ) -> None:
+        done = self.admin(
+            "create-user",
+            name,
+            "--role",
+            role,
+            "--companies",
+            companies,
+            "--password-stdin",
+            stdin=password + "\n",
+        )
+        assert done.returncode == 0, done.stderr
+
+    def client(self, origin: bool = True) -> httpx.Client:
+        headers = {"origin": self.url} if origin else {}
+        client = httpx.Client(base_url=self.url, verify=False, headers=headers, timeout=30)
+        self.clients.append(client)  # closed in close_clients(), so no socket leaks
+        return client
+
+    def close_clients(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx

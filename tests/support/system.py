@@ -1,0 +1,49 @@
+"""System packages for tests: install them when we may (root with apt), else skip.
+
+Under CI=true a missing package is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+_apt_updated = False
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing requirement fails the run)")
+    pytest.skip(reason)
+
+
+def ensure_command(command: str, package: str) -> str:
+    global _apt_updated
+    found = shutil.which(command)
+    if found:
+        return found
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        unavailable(f"{command} not installed (Debian package {package}); run as root to install")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if not _apt_updated:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, timeout=600)
+        _apt_updated = True
+    done = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", package],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    found = shutil.which(command)
+    if not found:
+        unavailable(f"could not install {package}: {done.stderr[-500:]}")
+    assert found is not None
+    return found
