@@ -99,8 +99,8 @@ async def connection_run(
     server = ServerProcess(data_dir, env, tls=tls)
     compression = not args.no_compression
     concurrency = args.concurrency
-    await server.start()
     try:
+        await server.start()
         pid = server.pid
 
         def server_cpu() -> float:

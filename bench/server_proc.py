@@ -114,6 +114,9 @@ class ServerProcess:
             # Plain HTTP is only allowed behind a trusted TLS proxy; here that is loopback.
             env["GURU_BEHIND_PROXY"] = "true"
             env["GURU_TRUSTED_PROXIES"] = LOOPBACK
+            # Behind-proxy mode needs the public (proxy) address for Origin checks; no
+            # proxy exists here, and our clients send no Origin, so any https URL does.
+            env.setdefault("GURU_PUBLIC_URL", f"https://{LOOPBACK}:{self.port}")
         self.log_path = self.data_dir / f"server-{self.port}.log"
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(

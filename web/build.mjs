@@ -27,3 +27,12 @@ await build({
 for (const name of ["index.html", "app.css"]) {
   await copyFile(resolve(here, "src", name), resolve(outdir, name));
 }
+
+// The API docs page loads Swagger UI from our own /static, never from a CDN:
+// servers here often have no Internet access, and a CDN would see our admins.
+const swaggerSrc = resolve(here, "node_modules/swagger-ui-dist");
+const swaggerOut = resolve(outdir, "swagger");
+await mkdir(swaggerOut, { recursive: true });
+for (const name of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"]) {
+  await copyFile(resolve(swaggerSrc, name), resolve(swaggerOut, name));
+}

@@ -10,7 +10,8 @@ import sys
 USAGE = """usage: guruconnect {server,admin,agent} ... [--help]
 
   server   run the GuruConnect server
-  admin    manage users on this server's database (create-user, reset-mfa, list-users)
+  admin    manage this server's database directly
+           (create-user, reset-mfa, list-users, create-enrollment-token)
   agent    enroll this machine, run the agent, or change its metadata
 """
 

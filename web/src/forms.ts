@@ -18,8 +18,11 @@ export function isPlausibleTotpCode(code: string): boolean {
   return /^\d{6,8}$/.test(code);
 }
 
-export function enrollCommand(origin: string, token: string): string {
-  return `guruconnect agent enroll --server ${origin} --token ${token}`;
+// With the server's certificate fingerprint the agent pins it from the first byte,
+// instead of trusting whatever certificate it sees at enrollment.
+export function enrollCommand(origin: string, token: string, fingerprint = ""): string {
+  const pin = /^[0-9a-f]{64}$/.test(fingerprint) ? ` --fingerprint ${fingerprint}` : "";
+  return `guruconnect agent enroll --server ${origin} --token ${token}${pin}`;
 }
 
 // Only data: image URIs are expected from the server for the TOTP QR code;

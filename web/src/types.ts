@@ -97,6 +97,8 @@ export interface EnrollmentToken {
 
 export interface NewEnrollmentToken extends EnrollmentToken {
   token: string;
+  server_url: string;
+  server_fingerprint: string;
 }
 
 export interface EnrollmentTokenCreate {

@@ -23,6 +23,12 @@ describe("form parsing", () => {
     expect(enrollCommand("https://gc.example.com", "abc")).toBe(
       "guruconnect agent enroll --server https://gc.example.com --token abc",
     );
+    const fp = "ab".repeat(32);
+    expect(enrollCommand("https://gc.example.com", "abc", fp)).toBe(
+      `guruconnect agent enroll --server https://gc.example.com --token abc --fingerprint ${fp}`,
+    );
+    // Anything that is not a fingerprint is left out rather than pasted into a shell.
+    expect(enrollCommand("https://gc.example.com", "abc", "; rm -rf /")).not.toContain("rm");
   });
 
   it("only accepts data: image URIs for the QR code", () => {

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from guruconnect import __version__
@@ -59,6 +59,22 @@ def announce_bootstrap(state: AppState, token: str) -> None:
     )
 
 
+# Every router the app serves. The route-inventory test walks this same tuple to prove
+# each route demands authentication, so a router added here cannot escape that test.
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    apikeys.router,
+    machines.router,
+    enrollment.tokens,
+    enrollment.agents,
+    setup.router,
+    ops.router,
+    web.router,
+    agent_socket.router,
+    live_socket.router,
+)
+
+
 def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,15 +109,14 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web.api_docs from our own assets
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        # No silent 307 to a slash-less twin: one spelling per route, nothing else.
+        redirect_slashes=False,
     )
-    for module in (auth, apikeys, machines, setup, ops, web):
-        app.include_router(module.router)
-    app.include_router(enrollment.tokens)
-    app.include_router(enrollment.agents)
-    app.include_router(agent_socket.router)
-    app.include_router(live_socket.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.tls_enabled)
     return app

@@ -123,6 +123,18 @@ def _coerce(name: str, raw: Any) -> Any:
         raise ConfigError(f"setting {name!r}: {exc} (got {raw!r})") from exc
 
 
+_AT_LEAST_ONE = (
+    "session_lifetime_hours",
+    "session_idle_minutes",
+    "login_max_failures_per_ip",
+    "login_max_failures_per_user",
+    "login_failure_window_seconds",
+    "heartbeat_interval_seconds",
+    "inventory_interval_seconds",
+    "agent_auth_timeout_seconds",
+)
+
+
 def _validate(s: Settings) -> Settings:
     if ":" not in s.bind:
         raise ConfigError(f"setting 'bind': expected HOST:PORT, got {s.bind!r}")
@@ -147,8 +159,18 @@ def _validate(s: Settings) -> Settings:
                 raise ConfigError(f"setting {name!r}: {entry!r} is not an address") from exc
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting 'log_format': expected text or json, got {s.log_format!r}")
-    if s.heartbeat_interval_seconds < 1:
-        raise ConfigError("setting 'heartbeat_interval_seconds' must be at least 1")
+    for name in _AT_LEAST_ONE:
+        if getattr(s, name) < 1:
+            raise ConfigError(f"setting {name!r} must be at least 1")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(
+            f"setting 'log_level': expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}"
+        )
+    if s.behind_proxy and not s.public_url:
+        raise ConfigError(
+            "setting 'behind_proxy' needs 'public_url' (the https:// address browsers use), "
+            "so that sign-in and WebSocket Origin checks know our own origin"
+        )
     for url in (s.public_url, *s.allowed_origins):
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"{url!r} must start with https:// or http://")
@@ -174,6 +196,9 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
         table = document.get("server", document)
+        if "server" in document and len(document) > 1:
+            others = ", ".join(sorted(k for k in document if k != "server"))
+            raise ConfigError(f"config file {path}: settings outside [server]: {others}")
         for key, raw in table.items():
             if key not in FIELDS:
                 raise ConfigError(f"config file {path}: unknown setting {key!r}")

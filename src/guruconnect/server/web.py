@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -20,3 +21,14 @@ async def index() -> Response:
             "The dashboard has not been built. Run `make web` (or `make run`).", status_code=503
         )
     return FileResponse(page, headers={"cache-control": "no-cache"})
+
+
+@router.get("/api/docs")
+async def api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="GuruConnect API",
+        swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/static/swagger/swagger-ui.css",
+        swagger_favicon_url="/static/swagger/favicon-32x32.png",
+    )

@@ -73,7 +73,7 @@ export function EnrollmentView({ api, now }: { api: ApiClient; now: number }) {
     }
   }
 
-  const command = created ? enrollCommand(location.origin, created.token) : "";
+  const command = created ? enrollCommand(location.origin, created.token, created.server_fingerprint) : "";
 
   return (
     <section class="page">

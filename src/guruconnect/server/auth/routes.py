@@ -82,6 +82,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DB) -> 
     if user is None or not ok or user.disabled:
         state.limiters.login_ip.failure(ip_key)
         state.limiters.login_user.failure(user_key)
+        state.metrics.login_failures.inc()
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password")
     state.limiters.login_user.reset(user_key)
     token, ws = await sessions.create(
@@ -125,9 +126,15 @@ async def totp_enroll(session: AnySession, db: DB) -> TotpEnrollOut:
     # Enrolling a new device is allowed while enrolling, or when fully signed in.
     if ws.state == sessions.SessionState.MFA_REQUIRED:
         raise HTTPException(status.HTTP_409_CONFLICT, "verify your current code first")
+    if user.totp_enabled:
+        # Replacing a working device needs more than a session cookie: an administrator
+        # resets it (guruconnect admin reset-mfa), and the user enrolls at next sign-in.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "two-factor is already set up; ask an administrator to reset it",
+        )
     secret = totp.new_secret()
     user.totp_secret = secret
-    user.totp_enabled = False if ws.state == sessions.SessionState.MFA_ENROLL else user.totp_enabled
     await db.commit()
     uri = totp.provisioning_uri(secret, user.username)
     return TotpEnrollOut(secret=secret, otpauth_uri=uri, qr_svg_data_uri=totp.qr_svg_data_uri(uri))

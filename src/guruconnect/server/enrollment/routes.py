@@ -54,7 +54,9 @@ async def list_tokens(principal: Manager, db: DB) -> TokenListOut:
 
 
 @tokens.post("", response_model=TokenCreatedOut, status_code=status.HTTP_201_CREATED)
-async def create_token(body: TokenIn, principal: Manager, db: DB) -> TokenCreatedOut:
+async def create_token(
+    body: TokenIn, request: Request, principal: Manager, db: DB
+) -> TokenCreatedOut:
     if not principal.sees_company(body.company):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "company outside your scope")
     raw = new_token(service.TOKEN_PREFIX)
@@ -73,7 +75,13 @@ async def create_token(body: TokenIn, principal: Manager, db: DB) -> TokenCreate
     )
     db.add(token)
     await db.commit()
-    return TokenCreatedOut(**_out(token).model_dump(), token=raw)
+    state = get_state(request)
+    return TokenCreatedOut(
+        **_out(token).model_dump(),
+        token=raw,
+        server_url=state.settings.effective_public_url,
+        server_fingerprint=state.cert_fingerprint,
+    )
 
 
 @tokens.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -31,6 +31,11 @@ class TokenOut(BaseModel):
 
 class TokenCreatedOut(TokenOut):
     token: str
+    server_url: str
+    server_fingerprint: str = Field(
+        description="sha256 of the server certificate, for the agent's --fingerprint "
+        "(empty behind a TLS proxy: pin the proxy's certificate instead)"
+    )
 
 
 class TokenListOut(BaseModel):

@@ -26,6 +26,7 @@ from guruconnect.server.machines import service
 from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.live")
+RECHECK_SECONDS = 30.0
 router = APIRouter()
 
 
@@ -87,13 +88,22 @@ async def dashboard_socket(ws: WebSocket) -> None:
                 getter = asyncio.create_task(sub.queue.get())
                 overflow = asyncio.create_task(sub.overflowed.wait())
                 done, _ = await asyncio.wait(
-                    {getter, overflow, reader}, return_when=asyncio.FIRST_COMPLETED
+                    {getter, overflow, reader},
+                    timeout=RECHECK_SECONDS,
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
                 for task in (getter, overflow):
                     if task not in done:
                         task.cancel()
                 if reader in done:
                     return
+                if not done:
+                    # Expiry, and revocations made by another process (the admin CLI),
+                    # send no bus event: look at the session again now and then.
+                    if await _authenticate(state, ws) is None:
+                        await ws.close(CloseCode.SESSION_REVOKED, "session ended")
+                        return
+                    continue
                 if overflow in done:
                     # Fell too far behind: start over from a fresh snapshot.
                     await ws.close(CloseCode.TRY_AGAIN_LATER, "too slow; reconnect")

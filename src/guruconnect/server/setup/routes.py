@@ -2,11 +2,14 @@
 
 Once an administrator exists this answers 404 exactly like an unknown path, to every
 method and spelling: there is no setup surface left to attack (cf. CVE-2024-1709).
+Everything under /api/v1/setup other than POST /bootstrap answers 404 at all times,
+through the catch-all below, so not even a 405 reveals that the route exists.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from guruconnect.server.auth import passwords
@@ -61,3 +64,12 @@ async def create_first_admin(body: BootstrapIn, request: Request, db: DB) -> Boo
     )
     await db.commit()
     return BootstrapOut(username=body.username, role=Role.ADMIN)
+
+
+@router.api_route(
+    "{rest:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+)
+async def nothing_else_here(rest: str) -> JSONResponse:
+    return JSONResponse({"detail": "Not Found"}, status_code=status.HTTP_404_NOT_FOUND)
