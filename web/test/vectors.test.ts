@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // The browser decodes agent-protocol frames with @msgpack/msgpack; these are the exact
 // bytes the Python definitions produce (tests/vectors/protocol.json, checked in pytest).
 import { readFileSync } from "node:fs";
