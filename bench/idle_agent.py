@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from server_proc import GURU, ServerProcess, cpu_seconds, hwm_kb, rss_kb
+from server_proc import GURU, ServerProcess, cpu_ns, cpu_seconds, hwm_kb, rss_kb
 
 
 @dataclass
@@ -23,13 +23,16 @@ class IdleResult:
     rss_start_kb: int
     rss_end_kb: int
     hwm_kb: int
-    cpu_seconds: float
+    cpu_seconds: float  # utime + stime, 10 ms ticks
+    cpu_sched_seconds: float  # live threads' schedstat, ns resolution
     exit_code: int | None
     log_tail: str
 
     @property
     def cpu_pct(self) -> float:
-        return 100 * self.cpu_seconds / self.seconds if self.seconds else 0.0
+        # The finer clock when it saw anything; ticks may round a quiet minute to zero.
+        used = max(self.cpu_seconds, self.cpu_sched_seconds)
+        return 100 * used / self.seconds if self.seconds else 0.0
 
 
 def enroll_agent(server: ServerProcess, token: str, config: Path, env: dict[str, str]) -> str:
@@ -69,12 +72,14 @@ async def measure_idle_agent(
         await asyncio.sleep(warmup)
         if proc.poll() is not None:
             raise RuntimeError(f"agent exited:\n{log_path.read_text()[-2000:]}")
-        rss_start, cpu_start, wall_start = rss_kb(proc.pid), cpu_seconds(proc.pid), time.time()
+        rss_start, wall_start = rss_kb(proc.pid), time.time()
+        cpu_start, ns_start = cpu_seconds(proc.pid), cpu_ns(proc.pid)
         await asyncio.sleep(seconds)
         if proc.poll() is not None:
             raise RuntimeError(f"agent exited during the window:\n{log_path.read_text()[-2000:]}")
         wall = time.time() - wall_start
-        rss_end, cpu_end, peak = rss_kb(proc.pid), cpu_seconds(proc.pid), hwm_kb(proc.pid)
+        rss_end, peak = rss_kb(proc.pid), hwm_kb(proc.pid)
+        cpu_end, ns_end = cpu_seconds(proc.pid), cpu_ns(proc.pid)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -90,6 +95,7 @@ async def measure_idle_agent(
         rss_end_kb=rss_end,
         hwm_kb=peak,
         cpu_seconds=cpu_end - cpu_start,
+        cpu_sched_seconds=(ns_end - ns_start) / 1e9,
         exit_code=proc.returncode,
         log_tail=tail,
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import sys
 import tempfile
@@ -36,6 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP_AGENTS = 20  # connected and dropped first, so "RSS before" is a warmed-up server
 BENCH_HEARTBEAT_INTERVAL = 300  # server idle timeout 3x this: never fires during a run
 IDLE_HEARTBEAT_INTERVAL = 30  # the production default, for the idle agent
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ ")
 GOAL_AGENTS, GOAL_KB_PER_AGENT = 5000, 50.0
 GOAL_IDLE_RSS_MB, GOAL_IDLE_CPU_PCT = 30.0, 0.5
 
@@ -54,6 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )  # fmt: skip
     p.add_argument("--skip-idle", action="store_true", help="skip the idle agent benchmark")
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON results")
     args = p.parse_args(argv)
     quick = args.quick
@@ -150,6 +154,7 @@ async def connection_run(
             closing = await close_all(conn.conns, concurrency=concurrency, timeout=120)
             row["server_counted_after_close"] = await server.wait_agents(0, timeout=60)
         row["disconnect"] = vars(clock.phase)
+        row["settle_after_disconnect_s"] = await server.wait_quiet(timeout=90)
         row["disconnect_failures"] = dict(closing)
         row["server_peak_rss_kb"] = hwm_kb(pid)
     except Exception as exc:
@@ -160,6 +165,12 @@ async def connection_run(
         row["server_alive_at_end"] = server.alive()
         row["server_exit_code"] = server.stop()
         row["server_problems"] = server.new_problems()[:50]
+        if row["server_problems"] or "error" in row:
+            # Keep the whole log of a row that went wrong; the temp dir is removed.
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            kept = RESULTS / f"server-{db}-{row['transport']}-{count}.log"
+            kept.write_text(server.log_text())
+            row["server_log"] = str(kept)
     return row
 
 
@@ -233,6 +244,7 @@ async def bench_idle(root: Path, args: argparse.Namespace) -> dict[str, Any]:
             "rss_end_kb": result.rss_end_kb,
             "peak_rss_kb": result.hwm_kb,
             "cpu_seconds": result.cpu_seconds,
+            "cpu_sched_seconds": result.cpu_sched_seconds,
             "cpu_pct": result.cpu_pct,
             "heartbeat_interval_s": IDLE_HEARTBEAT_INTERVAL,
             "agent_exit_code": result.exit_code,
@@ -317,22 +329,24 @@ def render(results: dict[str, Any]) -> str:
             out.append(
                 f"  window {idle['seconds']:.0f} s: RSS {idle['rss_start_kb'] / 1024:.1f} -> "
                 f"{idle['rss_end_kb'] / 1024:.1f} MB (peak {idle['peak_rss_kb'] / 1024:.1f}), "
-                f"CPU {idle['cpu_seconds']:.2f} s = {idle['cpu_pct']:.3f}%"
+                f"CPU {idle['cpu_seconds']:.2f} s (ticks), {idle['cpu_sched_seconds']:.3f} s "
+                f"(schedstat) = {idle['cpu_pct']:.3f}%"
             )
     out.append("")
     out.append("Goals (reported, not asserted)")
     for g in results["goals"]:
         out.append(f"  [{g['verdict']:^7}] {g['goal']}: {g['measured']}")
-    problems = [
-        (r["db"], r.get("transport", ""), r["agents"], line)
-        for r in results["connections"]
-        for line in r.get("server_problems", [])
-    ]
-    if problems or any(r.get("error") for r in results["connections"]):
+    problems: collections.Counter[str] = collections.Counter()
+    for r in results["connections"]:
+        for line in r.get("server_problems", []):
+            # Drop the timestamp so repeats of one message collapse into a count.
+            message = TIMESTAMP.sub("", line)
+            problems[f"[{r['db']} {r.get('transport', '')} {r['agents']}] {message}"] += 1
+    if problems:
         out.append("")
-        out.append("Server problems seen (log lines above INFO, errors)")
-        for db, tr, n, line in problems[:40]:
-            out.append(f"  [{db} {tr} {n}] {line}")
+        out.append("Server problems seen (log lines above INFO; whole logs kept in bench/results)")
+        for line, times in problems.most_common(20):
+            out.append(f"  {times:>4}x {line}")
     return "\n".join(out)
 
 
@@ -402,10 +416,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     pg_url = "" if args.skip_postgres else postgres_url_from_env()
     with tempfile.TemporaryDirectory(prefix="guru-bench-") as tmp:
         root = Path(tmp)
-        print("SQLite:", flush=True)
-        enrollment, runs = await bench_database("sqlite", "", root, args)
-        results["enrollment"].append(enrollment)
-        results["connections"].extend(runs)
+        if not args.skip_sqlite:
+            print("SQLite:", flush=True)
+            enrollment, runs = await bench_database("sqlite", "", root, args)
+            results["enrollment"].append(enrollment)
+            results["connections"].extend(runs)
         if pg_url:
             print("PostgreSQL:", flush=True)
             async with scratch_database(pg_url) as url:

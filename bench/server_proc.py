@@ -7,6 +7,7 @@ configured only through GURU_* variables, in its own temporary data directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -58,6 +59,16 @@ def cpu_seconds(pid: int) -> float:
     # The command name may contain spaces and parentheses: split after the last ')'.
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time of all live threads in ns (schedstat): finer than stat's 10 ms ticks."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        # A thread may end between listing and reading.
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
 
 
 def base_env(database_url: str, heartbeat_interval: int) -> dict[str, str]:
@@ -152,6 +163,20 @@ class ServerProcess:
                 return count
             await asyncio.sleep(0.25)
         return count
+
+    async def wait_quiet(self, timeout: float, busy_pct: float = 5.0) -> float:
+        """Wait until the server uses under busy_pct CPU over 0.5 s; return seconds waited.
+
+        Presence drops an agent before its last_seen write is done: without this, a
+        stop right after a mass disconnect would cut those writes short.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            before = cpu_seconds(self.pid)
+            await asyncio.sleep(0.5)
+            if 100 * (cpu_seconds(self.pid) - before) / 0.5 < busy_pct:
+                break
+        return time.monotonic() - started
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
