@@ -6,6 +6,13 @@ from typing import TypeVar
 
 import msgspec
 
+from guruconnect.protocol.desktop import (
+    MAX_MEDIA_FRAME_BYTES,
+    ToWorkerMessage,
+    ViewerInbound,
+    ViewerOutbound,
+    WorkerMessage,
+)
 from guruconnect.protocol.errors import CloseCode, ProtocolError
 from guruconnect.protocol.messages import AgentMessage, ServerMessage
 
@@ -14,6 +21,14 @@ MAX_FRAME_BYTES = 256 * 1024
 _encoder = msgspec.msgpack.Encoder()
 _agent_decoder: msgspec.msgpack.Decoder[AgentMessage] = msgspec.msgpack.Decoder(AgentMessage)
 _server_decoder: msgspec.msgpack.Decoder[ServerMessage] = msgspec.msgpack.Decoder(ServerMessage)
+_worker_decoder: msgspec.msgpack.Decoder[WorkerMessage] = msgspec.msgpack.Decoder(WorkerMessage)
+_to_worker_decoder: msgspec.msgpack.Decoder[ToWorkerMessage] = msgspec.msgpack.Decoder(
+    ToWorkerMessage
+)
+_viewer_in_decoder: msgspec.msgpack.Decoder[ViewerInbound] = msgspec.msgpack.Decoder(ViewerInbound)
+_viewer_out_decoder: msgspec.msgpack.Decoder[ViewerOutbound] = msgspec.msgpack.Decoder(
+    ViewerOutbound
+)
 
 T = TypeVar("T")
 
@@ -22,13 +37,13 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def _decode(decoder: msgspec.msgpack.Decoder[T], frame: bytes | str) -> T:
+def _decode(
+    decoder: msgspec.msgpack.Decoder[T], frame: bytes | str, limit: int = MAX_FRAME_BYTES
+) -> T:
     if isinstance(frame, str):
         raise ProtocolError(CloseCode.MALFORMED, "text frame: the agent protocol is binary")
-    if len(frame) > MAX_FRAME_BYTES:
-        raise ProtocolError(
-            CloseCode.TOO_LARGE, f"frame of {len(frame)} bytes exceeds {MAX_FRAME_BYTES}"
-        )
+    if len(frame) > limit:
+        raise ProtocolError(CloseCode.TOO_LARGE, f"frame of {len(frame)} bytes exceeds {limit}")
     try:
         return decoder.decode(frame)
     except msgspec.ValidationError as exc:
@@ -45,3 +60,23 @@ def decode_agent(frame: bytes | str) -> AgentMessage:
 def decode_server(frame: bytes | str) -> ServerMessage:
     """Decode a frame sent by the server. Raises ProtocolError."""
     return _decode(_server_decoder, frame)
+
+
+def decode_worker(frame: bytes | str) -> WorkerMessage:
+    """Decode a frame the desktop worker sent on the media socket."""
+    return _decode(_worker_decoder, frame, MAX_MEDIA_FRAME_BYTES)
+
+
+def decode_to_worker(frame: bytes | str) -> ToWorkerMessage:
+    """Decode a frame the server sent to the desktop worker."""
+    return _decode(_to_worker_decoder, frame)
+
+
+def decode_viewer_inbound(frame: bytes | str) -> ViewerInbound:
+    """Decode a frame a viewer (browser) sent."""
+    return _decode(_viewer_in_decoder, frame)
+
+
+def decode_viewer_outbound(frame: bytes | str) -> ViewerOutbound:
+    """Decode a frame the server sent to a viewer (used by tests and tools)."""
+    return _decode(_viewer_out_decoder, frame, MAX_MEDIA_FRAME_BYTES)

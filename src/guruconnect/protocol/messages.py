@@ -18,13 +18,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-Short = Annotated[str, Meta(max_length=256)]
-Text = Annotated[str, Meta(max_length=4096)]
-Name = Annotated[str, Meta(min_length=1, max_length=128)]
-AgentId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Count = Annotated[int, Meta(ge=0)]
-Seconds = Annotated[float, Meta(ge=0)]
-Versions = Annotated[list[Annotated[int, Meta(ge=1, le=65535)]], Meta(min_length=1, max_length=16)]
+from guruconnect.protocol.desktop import DesktopClose, DesktopOpen
+from guruconnect.protocol.types import AgentId, Count, Seconds, Short, Text, Versions
 
 AUTH_CONTEXT = b"guruconnect/agent-auth/v1\x00"
 CHALLENGE_BYTES = 32
@@ -60,7 +55,7 @@ class HeartbeatAck(_Msg, tag="heartbeat_ack"):
     server_time: float
 
 
-ServerMessage = ServerHello | Welcome | HeartbeatAck
+ServerMessage = ServerHello | Welcome | HeartbeatAck | DesktopOpen | DesktopClose
 
 
 # --- agent -> server ---------------------------------------------------------------
