@@ -17,8 +17,9 @@ from tests.support.users import new_user, next_code, sign_in
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
 
 
-def browser_sign_in(page: Page, server: ServerProcess) -> None:
-    """First sign-in: password, then enroll TOTP from the secret the page shows."""
+def browser_sign_in(page: Page, server: ServerProcess, *, again: bool = False) -> None:
+    """First sign-in: password, then enroll TOTP from the secret the page shows.
+    With ``again``, sign out and in once more, typing a code (waits for a fresh step)."""
     username, password = new_user(server)
     page.goto(server.url + "/")
     page.fill("#username", username)
@@ -30,6 +31,8 @@ def browser_sign_in(page: Page, server: ServerProcess) -> None:
     page.fill("#totp-code", code)
     page.click("#totp-submit")
     expect(page.locator("#live-status")).to_have_text("live", timeout=15000)
+    if not again:
+        return
     # Sign out and in again: this time the code is asked for, not enrolled.
     page.click("#logout")
     page.fill("#username", username)
@@ -42,7 +45,7 @@ def browser_sign_in(page: Page, server: ServerProcess) -> None:
 
 
 def test_sign_in_live_status_and_detail(page: Page, server: ServerProcess, tmp_path: Path) -> None:
-    browser_sign_in(page, server)
+    browser_sign_in(page, server, again=True)
     admin = sign_in(server)
     agent = start_agent(server.url, admin, tmp_path, "--name", "reception-pc")
     row = page.locator(f'[data-testid="machine-row"][data-machine-id="{agent.agent_id}"]')

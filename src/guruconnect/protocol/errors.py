@@ -21,9 +21,11 @@ class CloseCode(enum.IntEnum):
     MALFORMED = 4400
     AUTH_FAILED = 4401
     FORBIDDEN = 4403
+    NOT_FOUND = 4404  # no such machine (or not one you may see)
     UNEXPECTED = 4405
     TIMEOUT = 4408  # no frame within the allowed time
     REPLACED = 4409  # the same agent connected again elsewhere
+    AGENT_GONE = 4410  # the machine is offline, or its agent left the session
     TOO_LARGE = 4413
     VERSION_UNSUPPORTED = 4426
     SESSION_REVOKED = 4440  # dashboard: user signed out or changed password

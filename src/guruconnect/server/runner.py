@@ -48,6 +48,9 @@ def serve(settings: Settings) -> None:
         # so an oversized agent frame reaches our codec and gets a clear close code.
         ws_max_size=4 * MAX_FRAME_BYTES,
         ws_ping_interval=None,
+        # Agent frames are small and few; a deflate context costs tens of kB per socket,
+        # which at thousands of agents is most of the server's memory (bench/README.md).
+        ws_per_message_deflate=False,
         proxy_headers=False,  # we read X-Forwarded-For ourselves, from trusted proxies only
         server_header=False,
         log_config=None,

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-class Closable(Protocol):
+class AgentChannel(Protocol):
+    """What the rest of the server may do with an agent's socket: send a frame, close."""
+
+    async def send(self, frame: bytes) -> None: ...
+
     async def close(self, code: int, reason: str) -> None: ...
 
 
@@ -19,7 +23,7 @@ class Closable(Protocol):
 class AgentLink:
     agent_id: str
     public_ip: str
-    connection: Closable
+    connection: AgentChannel
     connected_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -43,6 +47,9 @@ class Presence:
 
     def is_online(self, agent_id: str) -> bool:
         return agent_id in self._links
+
+    def get(self, agent_id: str) -> AgentLink | None:
+        return self._links.get(agent_id)
 
     def links(self) -> list[AgentLink]:
         return list(self._links.values())

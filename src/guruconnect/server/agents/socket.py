@@ -38,18 +38,22 @@ from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.http.origin import origin_allowed
 from guruconnect.server.machines import service
-from guruconnect.server.machines.events import publish_machine
+from guruconnect.server.machines.events import publish_machine, publish_summary
+from guruconnect.server.machines.schemas import MachineOut
 from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.agents")
 router = APIRouter()
 
 
-class _Closable:
-    """Lets presence close a socket without knowing it is a Starlette WebSocket."""
+class _Channel:
+    """Lets presence send to and close a socket without knowing it is a Starlette one."""
 
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
+
+    async def send(self, frame: bytes) -> None:
+        await self.ws.send_bytes(frame)
 
     async def close(self, code: int, reason: str) -> None:
         if self.ws.application_state == WebSocketState.CONNECTED:
@@ -80,6 +84,9 @@ class AgentSession:
         self.public_ip = state.client_ip(ws)
         self.agent_id = ""
         self.link: AgentLink | None = None
+        # What dashboards last heard about this machine: going offline updates it
+        # without a database round trip (thousands may disconnect at once).
+        self.summary: MachineOut | None = None
 
     async def handshake(self) -> Machine:
         challenge = new_challenge()
@@ -114,7 +121,7 @@ class AgentSession:
         return machine
 
     async def go_online(self, machine: Machine) -> None:
-        self.link = AgentLink(machine.id, self.public_ip, _Closable(self.ws))
+        self.link = AgentLink(machine.id, self.public_ip, _Channel(self.ws))
         previous = self.state.presence.add(self.link)
         if previous is not None:
             await previous.connection.close(CloseCode.REPLACED, "replaced by a newer connection")
@@ -125,19 +132,20 @@ class AgentSession:
                 fresh.last_seen = utcnow()
                 fresh.public_ip = self.public_ip
                 await db.commit()
-                await publish_machine(self.state, fresh)
+                self.summary = await publish_machine(self.state, fresh)
         log.info("agent %s connected from %s", machine.id, self.public_ip)
 
     async def go_offline(self) -> None:
         if self.link is None or not self.state.presence.remove(self.link):
             return
+        now = utcnow()
+        # Recorded before any await, so even a cancelled handler leaves last_seen to
+        # the batch flush (periodic, and once more at shutdown).
+        self.state.presence.seen(self.link.agent_id, now)
         self.state.metrics.agents_connected.set(len(self.state.presence))
-        async with self.state.db() as db:
-            machine = await db.get(Machine, self.link.agent_id)
-            if machine is not None:
-                machine.last_seen = utcnow()
-                await db.commit()
-                await publish_machine(self.state, machine)
+        if self.summary is not None:
+            self.summary = self.summary.model_copy(update={"online": False, "last_seen": now})
+            await publish_summary(self.state, self.summary)
         log.info("agent %s disconnected", self.link.agent_id)
 
     async def handle(self, message: AgentMessage) -> None:
@@ -149,12 +157,12 @@ class AgentSession:
             async with self.state.db() as db:
                 machine = await service.apply_inventory(db, self.agent_id, message, self.public_ip)
             if machine is not None:
-                await publish_machine(self.state, machine)
+                self.summary = await publish_machine(self.state, machine)
         elif isinstance(message, MetadataUpdate):
             async with self.state.db() as db:
                 machine = await service.apply_metadata(db, self.agent_id, message)
             if machine is not None:
-                await publish_machine(self.state, machine)
+                self.summary = await publish_machine(self.state, machine)
         else:
             raise ProtocolError(CloseCode.UNEXPECTED, f"unexpected {type(message).__name__}")
 
@@ -176,7 +184,7 @@ class AgentSession:
                 exc.reason,
                 exc.code,
             )
-            await _Closable(self.ws).close(exc.code, exc.reason)
+            await _Channel(self.ws).close(exc.code, exc.reason)
         except WebSocketDisconnect:
             pass
         finally:
