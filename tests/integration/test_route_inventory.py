@@ -27,7 +27,9 @@ PUBLIC = {
     ("GET", "/api/docs"),
 }
 PUBLIC_PREFIXES = ("/api/v1/setup/",)  # the catch-all that always answers 404
-WEBSOCKETS = {"/ws/agent", "/ws/dashboard"}  # each authenticates in its handshake
+# Each authenticates in its handshake: agents by signature, browsers by session cookie
+# and Origin, desktop workers by a one-time token (test_desktop_relay.py).
+WEBSOCKETS = {"/ws/agent", "/ws/dashboard", "/ws/viewer/{machine_id}", "/ws/media"}
 
 
 def routes() -> list[tuple[str, str]]:

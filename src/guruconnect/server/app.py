@@ -18,6 +18,7 @@ from guruconnect.server.auth import routes as auth
 from guruconnect.server.config import Settings
 from guruconnect.server.db import migrate
 from guruconnect.server.db.engine import make_engine, make_session_factory
+from guruconnect.server.desktop import media_socket, viewer_socket
 from guruconnect.server.enrollment import routes as enrollment
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
 from guruconnect.server.live import socket as live_socket
@@ -72,6 +73,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     web.router,
     agent_socket.router,
     live_socket.router,
+    viewer_socket.router,
+    media_socket.router,
 )
 
 

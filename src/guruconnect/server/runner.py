@@ -8,7 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
-from guruconnect.protocol import MAX_FRAME_BYTES
+from guruconnect.protocol.desktop import MAX_MEDIA_FRAME_BYTES
 from guruconnect.server.app import create_app
 from guruconnect.server.config import Settings
 from guruconnect.server.ops.logging import configure as configure_logging
@@ -44,9 +44,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         ssl_certfile=str(files[0]) if files else None,
         ssl_keyfile=str(files[1]) if files else None,
-        # Agents' frames are capped by the protocol; give WebSocket framing some headroom
-        # so an oversized agent frame reaches our codec and gets a clear close code.
-        ws_max_size=4 * MAX_FRAME_BYTES,
+        # Each socket's codec enforces its own, smaller limit with a clear close code;
+        # this outer cap only has to admit the largest legitimate frame (a keyframe).
+        ws_max_size=MAX_MEDIA_FRAME_BYTES + 4096,
         ws_ping_interval=None,
         # Agent frames are small and few; a deflate context costs tens of kB per socket,
         # which at thousands of agents is most of the server's memory (bench/README.md).

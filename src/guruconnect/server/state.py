@@ -11,6 +11,7 @@ from guruconnect.server.agents.presence import Presence
 from guruconnect.server.auth.ratelimit import FailureLimiter
 from guruconnect.server.config import Settings
 from guruconnect.server.db.engine import SessionFactory
+from guruconnect.server.desktop.session import DesktopSessions
 from guruconnect.server.http.client_ip import Network, client_ip, parse_networks
 from guruconnect.server.live.bus import EventBus
 from guruconnect.server.ops.metrics import Metrics
@@ -45,6 +46,7 @@ class AppState:
     limiters: Limiters
     presence: Presence = field(default_factory=Presence)
     metrics: Metrics = field(default_factory=Metrics)
+    desktops: DesktopSessions = field(default_factory=DesktopSessions)
     proxies: tuple[Network, ...] = ()
     metrics_networks: tuple[Network, ...] = ()
     cert_fingerprint: str = ""

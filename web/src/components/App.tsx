@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import type { ApiClient } from "../api";
 import type { Session } from "../types";
+import { viewRoute } from "../viewer/route";
+import { Viewer } from "../viewer/Viewer";
 import { Dashboard } from "./Dashboard";
 import { LoginView } from "./LoginView";
 import { TotpView } from "./TotpView";
@@ -9,6 +11,14 @@ type Phase = { kind: "loading" } | { kind: "login"; notice: string | null } | { 
 
 export function App({ api }: { api: ApiClient }) {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
+  // /#/view/<machine_id> is a remote-control viewer tab, without the dashboard chrome.
+  const [viewId, setViewId] = useState<string | null>(() => viewRoute(location.hash));
+
+  useEffect(() => {
+    const onHash = () => setViewId(viewRoute(location.hash));
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
 
   const toLogin = useCallback(
     (notice: string | null = null) => {
@@ -63,6 +73,16 @@ export function App({ api }: { api: ApiClient }) {
             username={s.user.username}
             onSession={onSession}
             onCancel={signOut}
+          />
+        );
+      }
+      if (viewId) {
+        return (
+          <Viewer
+            key={viewId}
+            api={api}
+            machineId={viewId}
+            onAuthLost={() => toLogin("Your session has ended. Please sign in again.")}
           />
         );
       }

@@ -11,7 +11,7 @@ import {
 } from "../format";
 import type { Inventory, Machine } from "../types";
 import { ErrorText, Field, errorMessage } from "./common";
-import { StatusBadge } from "./MachineList";
+import { ConnectLink, StatusBadge } from "./MachineList";
 
 // Inventory is the agent's latest full report; the machine record carries the
 // server's view. Prefer inventory where both exist, fall back to the record.
@@ -90,9 +90,12 @@ export function DetailPanel({
           {m ? <StatusBadge online={m.online} /> : null}
           {loading && !machine ? <span class="muted small"> loading…</span> : null}
         </div>
-        <button id="detail-close" type="button" class="btn" onClick={onClose} aria-label="Close details">
-          Close
-        </button>
+        <div class="detail-actions">
+          {m && m.online ? <ConnectLink machine={m} id="detail-connect" small={false} /> : null}
+          <button id="detail-close" type="button" class="btn" onClick={onClose} aria-label="Close details">
+            Close
+          </button>
+        </div>
       </header>
       <ErrorText message={error} />
       {m ? <DetailBody m={m} inv={inv} hasInventory={!!machine?.inventory} now={now} /> : null}

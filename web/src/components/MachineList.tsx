@@ -2,12 +2,44 @@ import { useMemo } from "preact/hooks";
 import { EMPTY, formatDateTime, formatList, formatRelative } from "../format";
 import { visibleMachines } from "../machines";
 import type { Machine } from "../types";
+import { viewerHref } from "../viewer/route";
 
 export function StatusBadge({ online }: { online: boolean }) {
   return (
     <span data-testid="machine-status" class={`status ${online ? "online" : "offline"}`}>
       {online ? "online" : "offline"}
     </span>
+  );
+}
+
+// Opens the remote-control viewer in a new tab: technicians keep the dashboard in one
+// tab and their sessions in others.
+export function ConnectLink({
+  machine,
+  id,
+  testId,
+  small = true,
+}: {
+  machine: Machine;
+  id?: string;
+  testId?: string;
+  small?: boolean;
+}) {
+  return (
+    <a
+      id={id}
+      data-testid={testId}
+      class={`btn primary connect${small ? " small" : ""}`}
+      href={viewerHref(machine.id)}
+      target="_blank"
+      rel="noopener"
+      title={`Connect to ${machine.name || machine.hostname || machine.id} in a new tab`}
+      // The row's own click/keyboard handlers select it; opening a session should not.
+      onClick={(e) => e.stopPropagation()}
+      onKeyDown={(e) => e.stopPropagation()}
+    >
+      Connect
+    </a>
   );
 }
 
@@ -61,6 +93,7 @@ export function MachineList({
               <th>Logged-on users</th>
               <th>Last seen</th>
               <th>Agent</th>
+              <th class="actions" aria-label="Actions" />
             </tr>
           </thead>
           <tbody>
@@ -90,6 +123,7 @@ export function MachineList({
                 <td>{formatList(m.logged_on_users)}</td>
                 <td title={formatDateTime(m.last_seen)}>{formatRelative(m.last_seen, now)}</td>
                 <td class="mono">{m.agent_version || EMPTY}</td>
+                <td class="actions">{m.online ? <ConnectLink machine={m} testId="connect" /> : null}</td>
               </tr>
             ))}
           </tbody>

@@ -7,7 +7,6 @@ with a close code saying why, and a log line. Handlers for each message type are
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -37,6 +36,7 @@ from guruconnect.server.agents.presence import AgentLink
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.http.origin import origin_allowed
+from guruconnect.server.http.websocket import receive_frame
 from guruconnect.server.machines import service
 from guruconnect.server.machines.events import publish_machine, publish_summary
 from guruconnect.server.machines.schemas import MachineOut
@@ -61,22 +61,6 @@ class _Channel:
                 await self.ws.close(code, reason)
 
 
-async def _receive(ws: WebSocket, limit: float) -> bytes | str:
-    try:
-        async with asyncio.timeout(limit):
-            message = await ws.receive()
-    except TimeoutError as exc:
-        raise ProtocolError(CloseCode.TIMEOUT, f"no frame for {limit:.0f} s") from exc
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    data = message.get("bytes")
-    if data is not None:
-        assert isinstance(data, bytes)
-        return data
-    text = message.get("text")
-    return text if isinstance(text, str) else ""
-
-
 class AgentSession:
     def __init__(self, state: AppState, ws: WebSocket) -> None:
         self.state = state
@@ -99,7 +83,7 @@ class AgentSession:
                 )
             )
         )
-        frame = await _receive(self.ws, self.state.settings.agent_auth_timeout_seconds)
+        frame = await receive_frame(self.ws, self.state.settings.agent_auth_timeout_seconds)
         hello = decode_agent(frame)
         if not isinstance(hello, AgentHello):
             raise ProtocolError(CloseCode.UNEXPECTED, "expected agent_hello first")
@@ -173,7 +157,7 @@ class AgentSession:
             machine = await self.handshake()
             await self.go_online(machine)
             while True:
-                frame = await _receive(self.ws, idle_limit)
+                frame = await receive_frame(self.ws, idle_limit)
                 await self.handle(decode_agent(frame))
         except ProtocolError as exc:
             self.state.metrics.agent_rejections.labels(code=str(int(exc.code))).inc()

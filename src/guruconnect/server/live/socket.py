@@ -16,10 +16,9 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from guruconnect.protocol import CloseCode
-from guruconnect.server.auth import sessions
-from guruconnect.server.auth.deps import principal_from_session
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
+from guruconnect.server.auth.websocket import authenticate_browser
 from guruconnect.server.http.origin import browser_origin_required
 from guruconnect.server.live.bus import AUTH, MACHINES, Event
 from guruconnect.server.machines import service
@@ -28,15 +27,6 @@ from guruconnect.server.state import AppState, get_state
 log = logging.getLogger("guruconnect.live")
 RECHECK_SECONDS = 30.0
 router = APIRouter()
-
-
-async def _authenticate(state: AppState, ws: WebSocket) -> Principal | None:
-    async with state.db() as db:
-        loaded = await sessions.load(db, ws.cookies.get(sessions.COOKIE, ""), state.settings)
-    if loaded is None or loaded[0].state != sessions.SessionState.ACTIVE:
-        return None
-    principal = principal_from_session(*loaded)
-    return principal if principal.can(Scope.MACHINES_READ) else None
 
 
 async def _snapshot(state: AppState, principal: Principal) -> str:
@@ -74,7 +64,7 @@ async def dashboard_socket(ws: WebSocket) -> None:
         log.warning("refused dashboard socket from Origin %r", ws.headers.get("origin"))
         await ws.close(CloseCode.POLICY)
         return
-    principal = await _authenticate(state, ws)
+    principal = await authenticate_browser(state, ws, Scope.MACHINES_READ)
     await ws.accept()
     if principal is None:
         await ws.close(CloseCode.AUTH_FAILED, "not signed in")
@@ -100,7 +90,7 @@ async def dashboard_socket(ws: WebSocket) -> None:
                 if not done:
                     # Expiry, and revocations made by another process (the admin CLI),
                     # send no bus event: look at the session again now and then.
-                    if await _authenticate(state, ws) is None:
+                    if await authenticate_browser(state, ws, Scope.MACHINES_READ) is None:
                         await ws.close(CloseCode.SESSION_REVOKED, "session ended")
                         return
                     continue

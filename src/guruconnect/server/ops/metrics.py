@@ -28,4 +28,13 @@ class Metrics:
         self.dashboard_sockets = Gauge(
             "guru_dashboard_sockets", "Open dashboard WebSockets", registry=r
         )
+        self.desktop_sessions = Gauge(
+            "guru_desktop_sessions", "Remote-desktop sessions on this node", registry=r
+        )
+        self.desktop_frames = Counter(
+            "guru_desktop_frames", "Screen frames relayed from agents", registry=r
+        )
+        self.desktop_refused = Counter(
+            "guru_desktop_refused_inputs", "Viewer messages refused by authorization", registry=r
+        )
         self.login_failures = Counter("guru_login_failures", "Failed sign-in attempts", registry=r)

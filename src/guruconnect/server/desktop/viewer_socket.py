@@ -1,0 +1,195 @@
+"""/ws/viewer/{machine_id}: a technician watches and controls one machine.
+
+Each frame from the browser is parsed (guruconnect.protocol), then authorized
+(``_authorize``: control role and scope, clamped coordinates), then handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from guruconnect.protocol import CloseCode, ProtocolError, encode
+from guruconnect.protocol.codec import decode_viewer_inbound
+from guruconnect.protocol.desktop import (
+    DesktopClose,
+    DesktopOpen,
+    KeyframeRequest,
+    KeyInput,
+    Ping,
+    PointerInput,
+    Pong,
+    ReleaseAll,
+    ReleaseControl,
+    StreamSettings,
+    TakeControl,
+    ViewerInbound,
+)
+from guruconnect.server.auth.roles import Scope
+from guruconnect.server.auth.websocket import authenticate_browser
+from guruconnect.server.db.models import Machine
+from guruconnect.server.desktop.authorize import clamp_pointer
+from guruconnect.server.desktop.media_socket import close_quietly
+from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
+from guruconnect.server.desktop.session import DesktopSession, SessionState, Viewer
+from guruconnect.server.http.origin import browser_origin_required
+from guruconnect.server.http.websocket import receive_frame
+from guruconnect.server.state import AppState, get_state
+
+log = logging.getLogger("guruconnect.desktop")
+router = APIRouter()
+
+TICK = 5.0  # how often the loop looks at the clock while the browser is quiet
+# The viewer pings every 2 s, but browsers throttle timers in hidden tabs to one a
+# minute: three minutes of silence is a dead tab, not a background one.
+IDLE_LIMIT = 180.0
+WORKER_START_LIMIT = 30.0
+
+
+class Refused(Exception):
+    """Input the viewer may not send: dropped and logged, the socket stays open."""
+
+
+def _authorize(session: DesktopSession, viewer: Viewer, message: ViewerInbound) -> ViewerInbound:
+    if isinstance(message, PointerInput | KeyInput | ReleaseAll | StreamSettings):
+        if not viewer.may_control:
+            raise Refused("no machines:control scope")
+        if session.controller is not viewer:
+            raise Refused("view only: another technician has control")
+    if isinstance(message, PointerInput):
+        clamped, changed = clamp_pointer(message, session.monitors)
+        if changed:
+            log.info(
+                "clamped pointer (%d,%d) from %s", message.x, message.y, viewer.principal.username
+            )
+        return clamped
+    return message
+
+
+def _handle(session: DesktopSession, viewer: Viewer, message: ViewerInbound) -> None:
+    if isinstance(message, Ping):
+        viewer.outbox.control(encode(Pong(t=message.t)))
+    elif isinstance(message, TakeControl):
+        if not session.take_control(viewer):
+            raise Refused("control is held by someone else, or not yours to take")
+    elif isinstance(message, ReleaseControl):
+        session.release_control(viewer)
+    elif isinstance(message, StreamSettings):
+        session.apply_settings(message)
+    elif isinstance(message, KeyframeRequest):
+        session.request_keyframe()
+    else:
+        session.to_worker(encode(message))
+
+
+async def _open_session(state: AppState, machine_id: str) -> DesktopSession | None:
+    link = state.presence.get(machine_id)
+    if link is None:
+        return None
+    session, created = state.desktops.get_or_create(machine_id)
+    if created:
+        await link.connection.send(
+            encode(DesktopOpen(session_id=session.session_id, token=session.token))
+        )
+        state.metrics.desktop_sessions.set(len(state.desktops))
+        log.info("desktop session %s opened for machine %s", session.session_id, machine_id)
+    return session
+
+
+async def _leave(state: AppState, session: DesktopSession, viewer: Viewer) -> None:
+    session.remove_viewer(viewer)
+    if session.viewers:
+        return
+    # Nobody watches: nothing may keep capturing (issue: capture only while watched).
+    state.desktops.discard(session)
+    state.metrics.desktop_sessions.set(len(state.desktops))
+    link = state.presence.get(session.machine_id)
+    if link is not None:
+        await link.connection.send(encode(DesktopClose(session_id=session.session_id)))
+    if session.worker is not None:
+        await session.worker.close(CloseCode.NORMAL, "no viewers left")
+    log.info("desktop session %s closed", session.session_id)
+
+
+@router.websocket("/ws/viewer/{machine_id}")
+async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
+    state = get_state(ws)
+    if not browser_origin_required(ws, state.settings.origins):
+        log.warning("refused viewer socket from Origin %r", ws.headers.get("origin"))
+        await ws.close(CloseCode.POLICY)
+        return
+    principal = await authenticate_browser(state, ws, Scope.MACHINES_READ)
+    await ws.accept()
+    if principal is None:
+        await ws.close(CloseCode.AUTH_FAILED, "not signed in")
+        return
+    async with state.db() as db:
+        machine = await db.get(Machine, machine_id[:64])
+    if machine is None or not principal.sees_company(machine.company):
+        await ws.close(CloseCode.NOT_FOUND, "no such machine")
+        return
+    session = await _open_session(state, machine.id)
+    if session is None:
+        await ws.close(CloseCode.AGENT_GONE, "the machine is offline")
+        return
+
+    async def close(code: int, reason: str) -> None:
+        await close_quietly(ws, code, reason)
+
+    viewer = Viewer(principal, Outbox(ws.send_bytes), close)
+    session.add_viewer(viewer)
+    sender = asyncio.create_task(viewer.outbox.run())
+    log.info("%s is viewing machine %s", principal.username, machine.id)
+    last_heard = time.monotonic()
+    try:
+        while True:
+            try:
+                raw = await receive_frame(ws, TICK)
+            except ProtocolError as exc:
+                if exc.code != CloseCode.TIMEOUT:
+                    raise
+                if time.monotonic() - last_heard > IDLE_LIMIT:
+                    raise ProtocolError(CloseCode.TIMEOUT, "viewer went silent") from exc
+                waited = time.time() - session.started_at
+                if session.state is SessionState.WAITING_WORKER and waited > WORKER_START_LIMIT:
+                    raise ProtocolError(
+                        CloseCode.AGENT_GONE, "the agent did not start the desktop"
+                    ) from exc
+                if session.state is SessionState.ENDED:
+                    return
+                if await authenticate_browser(state, ws, Scope.MACHINES_READ) is None:
+                    raise ProtocolError(CloseCode.SESSION_REVOKED, "session ended") from exc
+                continue
+            last_heard = time.monotonic()
+            message = decode_viewer_inbound(raw)
+            try:
+                _handle(session, viewer, _authorize(session, viewer, message))
+            except Refused as refusal:
+                state.metrics.desktop_refused.inc()
+                log.warning(
+                    "refused %s from %s on machine %s: %s",
+                    type(message).__name__,
+                    principal.username,
+                    machine.id,
+                    refusal,
+                )
+    except ProtocolError as exc:
+        log.warning(
+            "closing viewer of %s for %s: %s (%d)",
+            machine.id,
+            principal.username,
+            exc.reason,
+            exc.code,
+        )
+        await close_quietly(ws, exc.code, exc.reason)
+    except OutboxOverflow:
+        await close_quietly(ws, CloseCode.TRY_AGAIN_LATER, "viewer too slow")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sender.cancel()
+        await _leave(state, session, viewer)
