@@ -26,6 +26,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _DropPerConnectionNoise(logging.Filter):
+    """uvicorn logs every WebSocket open and close at INFO: thousands of agents would
+    bury everything else. Our own handlers log what matters about each connection."""
+
+    NOISE = ("connection open", "connection closed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message in self.NOISE or message.endswith('" [accepted]'))
+
+
 def configure(level: str, fmt: Literal["text", "json"]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -35,5 +46,6 @@ def configure(level: str, fmt: Literal["text", "json"]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    uvicorn_error.filters[:] = [_DropPerConnectionNoise()]
