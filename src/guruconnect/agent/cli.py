@@ -191,18 +191,19 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    path: Path = args.config or default_config_path()
     try:
-        cfg = load_config(args.config or default_config_path())
+        cfg = load_config(path)
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_FAILED
     if args.max_backoff is not None:
         cfg = msgspec.structs.replace(cfg, max_backoff=args.max_backoff)
-    asyncio.run(_run_until_signalled(cfg))
+    asyncio.run(_run_until_signalled(cfg, path.absolute()))
     return EXIT_OK
 
 
-async def _run_until_signalled(cfg: AgentConfig) -> None:
+async def _run_until_signalled(cfg: AgentConfig, config_path: Path | None = None) -> None:
     from guruconnect.agent.connection import run_agent  # websockets only when running
 
     stop = asyncio.Event()
@@ -212,7 +213,7 @@ async def _run_until_signalled(cfg: AgentConfig) -> None:
             loop.add_signal_handler(signum, stop.set)
         except NotImplementedError:  # Windows event loops: plain handlers instead
             signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
-    await run_agent(cfg, stop=stop)
+    await run_agent(cfg, stop=stop, config_path=config_path)
     logging.getLogger("guruconnect.agent").info("stopped")
 
 

@@ -4,7 +4,9 @@
     <- ServerHello(challenge)   -> AgentHello(signature over the challenge)
     <- Welcome(intervals)       -> [MetadataUpdate] Inventory
     then, until the link drops: Heartbeat every heartbeat_interval, Inventory on
-    change or every inventory_interval, and HeartbeatAcks read and checked.
+    change or every inventory_interval, and HeartbeatAcks read and checked;
+    DesktopOpen / DesktopClose start and stop desktop worker processes (desktop.supervisor),
+    which outlive a dropped link since they have their own socket.
 
 Every failure ends the connection and is retried after a jittered backoff; the agent
 itself only stops when asked to.
@@ -17,6 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -25,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 import guruconnect
 from guruconnect.agent.backoff import Backoff
 from guruconnect.agent.config import AgentConfig
+from guruconnect.agent.desktop.supervisor import DesktopSupervisor
 from guruconnect.agent.identity import sign
 from guruconnect.agent.inventory import collect_inventory, idle_seconds, significant_fingerprint
 from guruconnect.agent.tls import PinMismatch, check_pin, client_context
@@ -45,6 +49,7 @@ from guruconnect.protocol import (
     encode,
     negotiate,
 )
+from guruconnect.protocol.desktop import DesktopClose, DesktopOpen
 from guruconnect.protocol.messages import auth_payload
 
 log = logging.getLogger("guruconnect.agent")
@@ -70,10 +75,32 @@ class ServerClosed(Exception):
         self.reason = reason
 
 
-async def run_agent(cfg: AgentConfig, *, stop: asyncio.Event | None = None) -> None:
-    """Stay connected to the server until ``stop`` is set; then close with 1000."""
+async def run_agent(
+    cfg: AgentConfig,
+    *,
+    stop: asyncio.Event | None = None,
+    config_path: Path | None = None,
+    desktops: DesktopSupervisor | None = None,
+) -> None:
+    """Stay connected to the server until ``stop`` is set; then close with 1000.
+
+    ``config_path`` is handed to desktop workers (default: their own default lookup);
+    ``desktops`` lets a caller supply the supervisor (tests). Workers still running when
+    the agent stops are terminated."""
     if stop is None:
         stop = asyncio.Event()
+    if desktops is None:
+        desktops = DesktopSupervisor(config_path)
+    reaper = asyncio.create_task(desktops.reap_forever())
+    try:
+        await _run(cfg, stop, desktops)
+    finally:
+        reaper.cancel()
+        await asyncio.gather(reaper, return_exceptions=True)
+        await desktops.close_all()
+
+
+async def _run(cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSupervisor) -> None:
     backoff = Backoff(maximum=cfg.max_backoff)
     if not cfg.server.secure:
         log.warning(
@@ -82,7 +109,7 @@ async def run_agent(cfg: AgentConfig, *, stop: asyncio.Event | None = None) -> N
             cfg.server_url,
         )
     while not stop.is_set():
-        session = asyncio.create_task(_session(cfg, backoff))
+        session = asyncio.create_task(_session(cfg, backoff, desktops))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -106,7 +133,7 @@ async def run_agent(cfg: AgentConfig, *, stop: asyncio.Event | None = None) -> N
             await asyncio.wait_for(stop.wait(), delay)
 
 
-async def _session(cfg: AgentConfig, backoff: Backoff) -> None:
+async def _session(cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor) -> None:
     """One connection, from connect to failure. Raises; never returns normally."""
     server = cfg.server
     options: dict[str, Any] = {}
@@ -131,7 +158,7 @@ async def _session(cfg: AgentConfig, backoff: Backoff) -> None:
                     ws.transport.abort()  # not even a close frame for an impostor
                     raise
             try:
-                await _converse(ws, cfg, backoff)
+                await _converse(ws, cfg, backoff, desktops)
             except asyncio.CancelledError:
                 await ws.close(CloseCode.NORMAL, "agent stopping")
                 raise
@@ -150,7 +177,9 @@ def _closed_by_server(exc: ConnectionClosed) -> ServerClosed:
     return ServerClosed(exc.rcvd.code, exc.rcvd.reason)
 
 
-async def _converse(ws: ClientConnection, cfg: AgentConfig, backoff: Backoff) -> None:
+async def _converse(
+    ws: ClientConnection, cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor
+) -> None:
     hello = await _expect(ws, ServerHello)
     negotiate(hello.versions)
     signature = sign(cfg.seed, auth_payload(hello.challenge, cfg.agent_id))
@@ -186,7 +215,7 @@ async def _converse(ws: ClientConnection, cfg: AgentConfig, backoff: Backoff) ->
     await _first_to_end(
         _heartbeats(ws, heartbeat_every),
         _inventories(ws, cfg, inventory_every, inventory),
-        _read_acks(ws),
+        _read_messages(ws, desktops),
     )
 
 
@@ -236,10 +265,16 @@ async def _inventories(
             last_fingerprint, last_sent = fingerprint, time.monotonic()
 
 
-async def _read_acks(ws: ClientConnection) -> None:
+async def _read_messages(ws: ClientConnection, desktops: DesktopSupervisor) -> None:
     async for frame in ws:
         message = decode_server(frame)  # validates even what we ignore
-        if not isinstance(message, HeartbeatAck):
+        if isinstance(message, HeartbeatAck):
+            continue
+        if isinstance(message, DesktopOpen):
+            desktops.open(message.session_id, message.token)
+        elif isinstance(message, DesktopClose):
+            desktops.close(message.session_id)
+        else:
             raise ProtocolError(
                 CloseCode.UNEXPECTED, f"unexpected {type(message).__name__} after Welcome"
             )
