@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +57,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="simulated agents do not offer permessage-deflate (the real agent does)",
     )  # fmt: skip
     p.add_argument("--skip-idle", action="store_true", help="skip the idle agent benchmark")
+    p.add_argument(
+        "--skip-desktop", action="store_true",
+        help="skip the remote-desktop benchmark (bench/desktop/run.py)",
+    )  # fmt: skip
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON results")
@@ -449,7 +454,18 @@ def cli(argv: list[str]) -> int:
     failed = any("error" in r for r in results["connections"]) or "error" in results.get(
         "idle_agent", {}
     )
+    if not args.skip_desktop:
+        failed |= run_desktop_bench(args.quick) != 0
     return 1 if failed else 0
+
+
+def run_desktop_bench(quick: bool) -> int:
+    """bench/desktop in its own process: Playwright's sync API wants a thread without
+    an event loop, and this one ran uvloop. It prints its own table and JSON."""
+    script = Path(__file__).resolve().parent / "desktop" / "run.py"
+    extra = ["--seconds", "5", "--clicks", "10"] if quick else []
+    print("\nRemote desktop (bench/desktop/run.py) ...", flush=True)
+    return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
 
 
 if __name__ == "__main__":

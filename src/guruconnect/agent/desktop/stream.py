@@ -209,7 +209,11 @@ class Streamer:
                     await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 except TimeoutError:
                     pass
-            next_at = time.monotonic() + 1.0 / self.settings.max_fps
+            # Keep a fixed schedule, so wake-up lateness does not add to every period
+            # (that alone cost 30 fps -> 28); resynchronise after falling behind.
+            period = 1.0 / self.settings.max_fps
+            now = time.monotonic()
+            next_at = next_at + period if now - next_at < period else now + period
             want_keyframe, self._want_keyframe = self._want_keyframe, False
             try:
                 message = await asyncio.to_thread(

@@ -54,6 +54,9 @@ class H264Encoder:
             "x264-params": (
                 f"vbv-maxrate={preset.max_kbps}:vbv-bufsize={preset.max_kbps}"
                 ":repeat-headers=1:bframes=0:scenecut=0"
+                # swscale converts with BT.601 (limited range); say so in the stream,
+                # or browsers assume BT.709 for HD sizes and shift every colour.
+                ":colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m:range=tv"
             ),
         }
         context.open()
