@@ -40,16 +40,16 @@ def next_event(ws: ClientConnection, timeout: float = 30) -> dict[str, Any]:
 def wait_event(ws: ClientConnection, agent_id: str, online: bool) -> dict[str, Any]:
     for _ in range(50):
         event = next_event(ws)
-        machine = event.get("machine", {})
-        if event["type"] == "machine" and machine["id"] == agent_id and machine["online"] is online:
-            return machine
+        for machine in event.get("machines", []):
+            if machine["id"] == agent_id and machine["online"] is online:
+                return dict(machine)
     raise AssertionError("no such event")
 
 
 def test_live_online_and_offline(server: ServerProcess, tmp_path: Path) -> None:
     admin = sign_in(server)
     with dashboard(server, admin) as ws:
-        assert next_event(ws) == {"type": "snapshot", "machines": []}
+        assert next_event(ws) == {"type": "hello"}
         agent = start_agent(server.url, admin, tmp_path)
         try:
             up = wait_event(ws, agent.agent_id, online=True)
@@ -63,13 +63,14 @@ def test_company_scope_filters_events(server: ServerProcess, tmp_path: Path) -> 
     admin = sign_in(server)
     outsider = sign_in(server, role="technician", companies="Globex")
     with dashboard(server, outsider) as ws:
-        assert next_event(ws)["machines"] == []
+        assert next_event(ws) == {"type": "hello"}
         agent = start_agent(server.url, admin, tmp_path)
         try:
             # The admin sees it come online; the outsider, scoped to Globex, hears nothing.
             with dashboard(server, admin) as admin_ws:
-                snapshot = next_event(admin_ws)
-                if not any(m["id"] == agent.agent_id and m["online"] for m in snapshot["machines"]):
+                next_event(admin_ws)
+                listed = admin.client.get("/api/v1/machines").json()["machines"]
+                if not any(m["id"] == agent.agent_id and m["online"] for m in listed):
                     wait_event(admin_ws, agent.agent_id, online=True)
             with pytest.raises(TimeoutError):
                 next_event(ws, timeout=3)

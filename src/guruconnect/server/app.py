@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import update
 
 from guruconnect import __version__
 from guruconnect.server import web
@@ -18,6 +19,8 @@ from guruconnect.server.auth import routes as auth
 from guruconnect.server.config import Settings
 from guruconnect.server.db import migrate
 from guruconnect.server.db.engine import make_engine, make_session_factory
+from guruconnect.server.db.models import Machine
+from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop import media_socket, viewer_socket
 from guruconnect.server.enrollment import routes as enrollment
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
@@ -26,6 +29,7 @@ from guruconnect.server.live.bus import make_bus
 from guruconnect.server.machines import routes as machines
 from guruconnect.server.machines import service as machine_service
 from guruconnect.server.ops import routes as ops
+from guruconnect.server.searches import routes as searches
 from guruconnect.server.setup import bootstrap
 from guruconnect.server.setup import routes as setup
 from guruconnect.server.state import AppState
@@ -34,17 +38,22 @@ log = logging.getLogger("guruconnect.server")
 SEEN_FLUSH_SECONDS = 5.0
 
 
-async def _flush_heartbeats(state: AppState) -> None:
+async def flush_presence(state: AppState) -> None:
+    seen, offline = state.presence.take_seen(), state.presence.take_offline()
+    async with state.db() as db:
+        if seen:
+            await machine_service.record_seen(db, seen)
+        if offline:
+            await machine_service.record_offline(db, offline)
+
+
+async def _flush_periodically(state: AppState) -> None:
     while True:
         await asyncio.sleep(SEEN_FLUSH_SECONDS)
-        batch = state.presence.take_seen()
-        if not batch:
-            continue
         try:
-            async with state.db() as db:
-                await machine_service.record_seen(db, batch)
+            await flush_presence(state)
         except Exception:  # a failed flush must not stop later ones
-            log.exception("could not record %d heartbeats", len(batch))
+            log.exception("could not record heartbeats and disconnects")
 
 
 def announce_bootstrap(state: AppState, token: str) -> None:
@@ -66,6 +75,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     apikeys.router,
     machines.router,
+    searches.router,
     enrollment.tokens,
     enrollment.agents,
     setup.router,
@@ -87,12 +97,16 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
         state = AppState.build(settings, engine, make_session_factory(engine), make_bus("local"))
         state.cert_fingerprint = cert_fingerprint
         app.state.guru = state
+        async with state.db() as db:
+            # One node: no agent is connected before we start listening.
+            await db.execute(update(Machine).where(Machine.online.is_(True)).values(online=False))
+            await db.commit()
         if settings.bootstrap_token_enabled:
             async with state.db() as db:
                 token = await bootstrap.issue_if_needed(db)
             if token:
                 announce_bootstrap(state, token)
-        flusher = asyncio.create_task(_flush_heartbeats(state))
+        flusher = asyncio.create_task(_flush_periodically(state))
         log.info("GuruConnect %s serving at %s", __version__, settings.effective_public_url)
         try:
             yield
@@ -101,10 +115,11 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
             flusher.cancel()
             for link in state.presence.links():
                 await link.connection.close(1001, "server shutting down")
-            batch = state.presence.take_seen()
-            if batch:
-                async with state.db() as db:
-                    await machine_service.record_seen(db, batch)
+            for link in state.presence.links():
+                state.presence.remove(link)
+                state.presence.seen(link.agent_id, utcnow())
+                state.presence.went_offline(link.agent_id)
+            await flush_presence(state)
             await engine.dispose()
 
     app = FastAPI(

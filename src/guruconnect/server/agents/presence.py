@@ -31,6 +31,7 @@ class Presence:
     def __init__(self) -> None:
         self._links: dict[str, AgentLink] = {}
         self._seen: dict[str, dt.datetime] = {}
+        self._offline: set[str] = set()
 
     def add(self, link: AgentLink) -> AgentLink | None:
         """Register a link; return the one it replaces (same agent connecting again)."""
@@ -60,6 +61,14 @@ class Presence:
     def take_seen(self) -> dict[str, dt.datetime]:
         batch, self._seen = self._seen, {}
         return batch
+
+    def went_offline(self, agent_id: str) -> None:
+        self._offline.add(agent_id)
+
+    def take_offline(self) -> list[str]:
+        """Agents to mark offline in the database: those that have not come back since."""
+        batch, self._offline = self._offline, set()
+        return sorted(a for a in batch if a not in self._links)
 
     def __len__(self) -> int:
         return len(self._links)

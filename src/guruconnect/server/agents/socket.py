@@ -115,6 +115,7 @@ class AgentSession:
             if fresh is not None:
                 fresh.last_seen = utcnow()
                 fresh.public_ip = self.public_ip
+                fresh.online = True
                 await db.commit()
                 self.summary = await publish_machine(self.state, fresh)
         log.info("agent %s connected from %s", machine.id, self.public_ip)
@@ -126,6 +127,7 @@ class AgentSession:
         # Recorded before any await, so even a cancelled handler leaves last_seen to
         # the batch flush (periodic, and once more at shutdown).
         self.state.presence.seen(self.link.agent_id, now)
+        self.state.presence.went_offline(self.link.agent_id)
         self.state.metrics.agents_connected.set(len(self.state.presence))
         if self.summary is not None:
             self.summary = self.summary.model_copy(update={"online": False, "last_seen": now})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guruconnect.server.db.types import UTCDateTime, utcnow
@@ -105,8 +105,68 @@ class Machine(Base):
         ForeignKey("enrollment_tokens.id", ondelete="SET NULL"), default=None
     )
     first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_seen: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
     inventory_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    # Denormalized from the inventory and from live state, so that grouping, status
+    # groups and search are plain indexed columns (see machines/status.py, search.py).
+    online: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    os_build: Mapped[str] = mapped_column(String(256), default="")
+    serial_number: Mapped[str] = mapped_column(String(256), default="")
+    service_tag: Mapped[str] = mapped_column(String(256), default="")
+    private_ips: Mapped[list[str]] = mapped_column(JSON, default=list)
+    macs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    boot_time: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
+    idle_seconds: Mapped[int] = mapped_column(Integer, default=-1)
+    agent_version_key: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    guest_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    guest_last_connected: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_host_session_at: Mapped[dt.datetime | None] = mapped_column(default=None, index=True)
+    attention: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    attention_note: Mapped[str] = mapped_column(String(1024), default="")
+    custom_attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Lower-cased text of every searchable field; substring search scans this one column
+    # (on PostgreSQL through a trigram index created by migration 0002).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_machines_online_name", "online", "name", "id"),
+        Index("ix_machines_company_site", "company", "site"),
+        Index("ix_machines_department", "department"),
+        Index("ix_machines_os_name", "os_name"),
+        Index("ix_machines_device_type", "device_type"),
+        Index("ix_machines_tag", "tag"),
+    )
+
+
+class SavedSearch(Base):
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only and hash-chained: each row's hash covers its content and the previous
+    row's hash, so editing or deleting a row breaks every later link (audit/chain.py)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class KeyValue(Base):

@@ -200,6 +200,13 @@ class DesktopSessions:
                 return session
         return None
 
+    def machine_ids(self) -> set[str]:
+        return {m for m, s in self._by_machine.items() if s.viewers}
+
+    def viewer_count(self, machine_id: str) -> int:
+        session = self._by_machine.get(machine_id)
+        return len(session.viewers) if session is not None else 0
+
     def discard(self, session: DesktopSession) -> None:
         session.end()
         if self._by_machine.get(session.machine_id) is session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -29,15 +30,19 @@ from guruconnect.protocol.desktop import (
     TakeControl,
     ViewerInbound,
 )
+from guruconnect.server.audit import chain
+from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
 from guruconnect.server.auth.websocket import authenticate_browser
 from guruconnect.server.db.models import Machine
+from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop.authorize import clamp_pointer
 from guruconnect.server.desktop.media_socket import close_quietly
 from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
 from guruconnect.server.desktop.session import DesktopSession, SessionState, Viewer
 from guruconnect.server.http.origin import browser_origin_required
 from guruconnect.server.http.websocket import receive_frame
+from guruconnect.server.machines.events import publish_machine
 from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.desktop")
@@ -100,6 +105,22 @@ async def _open_session(state: AppState, machine_id: str) -> DesktopSession | No
     return session
 
 
+async def _record(
+    state: AppState, machine_id: str, principal: Principal, action: str, details: dict[str, Any]
+) -> None:
+    """Audit who watched which machine and for how long; keep the machine's summary
+    (hosts connected, last accessed) current for the dashboards."""
+    async with state.db() as db:
+        machine = await db.get(Machine, machine_id)
+        if machine is None:
+            return
+        if action == "desktop.view_started":
+            machine.last_host_session_at = utcnow()
+        await chain.record(db, principal, action, f"machine:{machine_id}", details)
+        await db.commit()
+        await publish_machine(state, machine)
+
+
 async def _leave(state: AppState, session: DesktopSession, viewer: Viewer) -> None:
     session.remove_viewer(viewer)
     if session.viewers:
@@ -144,6 +165,10 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     session.add_viewer(viewer)
     sender = asyncio.create_task(viewer.outbox.run())
     log.info("%s is viewing machine %s", principal.username, machine.id)
+    joined = time.monotonic()
+    await _record(
+        state, machine.id, principal, "desktop.view_started", {"session": session.session_id}
+    )
     last_heard = time.monotonic()
     try:
         while True:
@@ -193,3 +218,6 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     finally:
         sender.cancel()
         await _leave(state, session, viewer)
+        seconds = round(time.monotonic() - joined)
+        details = {"session": session.session_id, "seconds": seconds}
+        await _record(state, machine.id, principal, "desktop.view_ended", details)

@@ -13,6 +13,7 @@ from guruconnect.server.auth.tokens import hash_token
 from guruconnect.server.db.models import EnrollmentToken, Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.enrollment.schemas import EnrollIn
+from guruconnect.server.machines.facts import refresh_search_text, version_key
 
 TOKEN_PREFIX = "gce"  # noqa: S105 - a label, not a secret
 
@@ -82,6 +83,9 @@ async def enroll(db: AsyncSession, body: EnrollIn) -> Machine:
         enrolled_with=token.id,
         first_seen=now,
     )
+    machine.private_ips, machine.macs, machine.custom_attributes = [], [], {}
+    machine.agent_version_key = version_key(body.agent_version)
+    refresh_search_text(machine)
     db.add(machine)
     await db.commit()
     return machine

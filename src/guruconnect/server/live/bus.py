@@ -19,6 +19,7 @@ log = logging.getLogger("guruconnect.bus")
 
 MACHINES = "machines"
 AUTH = "auth"
+SAVED_SEARCHES = "saved_searches"
 
 
 class Subscription:

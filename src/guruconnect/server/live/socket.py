@@ -1,8 +1,10 @@
-"""The dashboard WebSocket: a snapshot of visible machines, then live changes.
+"""The dashboard WebSocket: batched live changes to machines, counts and saved searches.
 
-Authenticated at the handshake by the session cookie, from our own Origin only.
-Closed with SESSION_REVOKED when the user signs out or changes password, wherever
-that happened, because revocations travel on the bus.
+At 100,000 machines a full snapshot per connection is too much, so the dashboard pages
+the list over REST and this socket only says what changed: changed machines in batches
+(latest state per machine wins within a batch), and hints to refetch the sidebar counts
+and the saved searches. Authenticated at the handshake by the session cookie, from our
+own Origin only; closed with SESSION_REVOKED when the user signs out or changes password.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -20,23 +24,14 @@ from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
 from guruconnect.server.auth.websocket import authenticate_browser
 from guruconnect.server.http.origin import browser_origin_required
-from guruconnect.server.live.bus import AUTH, MACHINES, Event
-from guruconnect.server.machines import service
-from guruconnect.server.state import AppState, get_state
+from guruconnect.server.live.bus import AUTH, MACHINES, SAVED_SEARCHES, Event, Subscription
+from guruconnect.server.state import get_state
 
 log = logging.getLogger("guruconnect.live")
-RECHECK_SECONDS = 30.0
 router = APIRouter()
-
-
-async def _snapshot(state: AppState, principal: Principal) -> str:
-    async with state.db() as db:
-        machines = await service.visible_machines(db, principal)
-    payload = [
-        service.to_out(m, online=state.presence.is_online(m.id)).model_dump(mode="json")
-        for m in machines
-    ]
-    return json.dumps({"type": "snapshot", "machines": payload})
+RECHECK_SECONDS = 30.0
+BATCH_SECONDS = 0.25  # a burst of thousands of changes arrives as a few frames, not thousands
+MAX_BATCH = 2000
 
 
 def _concerns(principal: Principal, event: Event) -> bool:
@@ -45,6 +40,8 @@ def _concerns(principal: Principal, event: Event) -> bool:
             None,
             principal.session_id,
         )
+    if event.get("type") == "saved_searches_changed":
+        return True
     return principal.sees_company(str(event.get("company", "")))
 
 
@@ -55,6 +52,50 @@ async def _drain_client(ws: WebSocket) -> None:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 return
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.machines: dict[str, Any] = {}
+        self.saved_searches = False
+
+    def add(self, event: Event) -> None:
+        if event["type"] == "machine":
+            self.machines[event["machine"]["id"]] = event["machine"]
+        elif event["type"] == "saved_searches_changed":
+            self.saved_searches = True
+
+    def frames(self) -> list[str]:
+        out: list[str] = []
+        items = list(self.machines.values())
+        for start in range(0, len(items), MAX_BATCH):
+            out.append(
+                json.dumps({"type": "machines", "machines": items[start : start + MAX_BATCH]})
+            )
+        if items:
+            out.append('{"type":"groups_changed"}')
+        if self.saved_searches:
+            out.append('{"type":"saved_searches_changed"}')
+        self.machines.clear()
+        self.saved_searches = False
+        return out
+
+
+async def _next_events(
+    sub: Subscription, reader: asyncio.Task[None], within: float
+) -> list[Event] | None:
+    """Events available within ``within`` seconds (all queued ones); None: client left."""
+    getter = asyncio.create_task(sub.queue.get())
+    done, _ = await asyncio.wait(
+        {getter, reader}, timeout=within, return_when=asyncio.FIRST_COMPLETED
+    )
+    if getter not in done:
+        getter.cancel()
+        return None if reader in done else []
+    events = [getter.result()]
+    while not sub.queue.empty():
+        events.append(sub.queue.get_nowait())
+    return events
 
 
 @router.websocket("/ws/dashboard")
@@ -72,39 +113,41 @@ async def dashboard_socket(ws: WebSocket) -> None:
     state.metrics.dashboard_sockets.inc()
     reader = asyncio.create_task(_drain_client(ws))
     try:
-        async with state.bus.subscribe([MACHINES, AUTH], maxsize=2000) as sub:
-            await ws.send_text(await _snapshot(state, principal))
+        async with state.bus.subscribe([MACHINES, AUTH, SAVED_SEARCHES], maxsize=20000) as sub:
+            await ws.send_text('{"type":"hello"}')
+            batch = _Batch()
+            flush_at: float | None = None
+            recheck_at = time.monotonic() + RECHECK_SECONDS
             while True:
-                getter = asyncio.create_task(sub.queue.get())
-                overflow = asyncio.create_task(sub.overflowed.wait())
-                done, _ = await asyncio.wait(
-                    {getter, overflow, reader},
-                    timeout=RECHECK_SECONDS,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for task in (getter, overflow):
-                    if task not in done:
-                        task.cancel()
-                if reader in done:
+                now = time.monotonic()
+                wait = min(recheck_at, flush_at or recheck_at) - now
+                events = await _next_events(sub, reader, max(0.0, wait))
+                if events is None:
                     return
-                if not done:
+                if sub.overflowed.is_set():
+                    # Fell too far behind: the client refetches everything on reconnect.
+                    await ws.close(CloseCode.TRY_AGAIN_LATER, "too slow; reconnect")
+                    return
+                for event in events:
+                    if not _concerns(principal, event):
+                        continue
+                    if event["type"] == "revoked":
+                        await ws.close(CloseCode.SESSION_REVOKED, "signed out")
+                        return
+                    batch.add(event)
+                    flush_at = flush_at or time.monotonic() + BATCH_SECONDS
+                now = time.monotonic()
+                if flush_at is not None and now >= flush_at:
+                    for frame in batch.frames():
+                        await ws.send_text(frame)
+                    flush_at = None
+                if now >= recheck_at:
                     # Expiry, and revocations made by another process (the admin CLI),
                     # send no bus event: look at the session again now and then.
                     if await authenticate_browser(state, ws, Scope.MACHINES_READ) is None:
                         await ws.close(CloseCode.SESSION_REVOKED, "session ended")
                         return
-                    continue
-                if overflow in done:
-                    # Fell too far behind: start over from a fresh snapshot.
-                    await ws.close(CloseCode.TRY_AGAIN_LATER, "too slow; reconnect")
-                    return
-                event = getter.result()
-                if not _concerns(principal, event):
-                    continue
-                if event["type"] == "revoked":
-                    await ws.close(CloseCode.SESSION_REVOKED, "signed out")
-                    return
-                await ws.send_text(json.dumps({k: v for k, v in event.items() if k != "company"}))
+                    recheck_at = now + RECHECK_SECONDS
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -10,7 +10,11 @@ from guruconnect.server.state import AppState
 
 
 async def publish_machine(state: AppState, machine: Machine) -> MachineOut:
-    out = to_out(machine, online=state.presence.is_online(machine.id))
+    out = to_out(
+        machine,
+        online=state.presence.is_online(machine.id),
+        host_connected=state.desktops.viewer_count(machine.id),
+    )
     await publish_summary(state, out)
     return out
 

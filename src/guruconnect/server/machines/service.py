@@ -8,14 +8,20 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guruconnect import __version__
 from guruconnect.protocol import Inventory, MetadataUpdate
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
+from guruconnect.server.machines.facts import apply_guest, refresh_search_text, version_key
 from guruconnect.server.machines.schemas import MachineOut
 
+CURRENT_VERSION_KEY = version_key(__version__)
 
-def to_out(m: Machine, *, online: bool, detail: bool = False) -> MachineOut:
+
+def to_out(
+    m: Machine, *, online: bool, detail: bool = False, host_connected: int = 0
+) -> MachineOut:
     return MachineOut(
         id=m.id,
         name=m.name,
@@ -37,6 +43,21 @@ def to_out(m: Machine, *, online: bool, detail: bool = False) -> MachineOut:
         logged_on_users=list(m.logged_on_users or []),
         inventory=m.inventory if detail else None,
         inventory_at=m.inventory_at,
+        attention=m.attention,
+        attention_note=m.attention_note,
+        custom_attributes=dict(m.custom_attributes or {}),
+        host_connected=host_connected,
+        guest_connected=online and m.guest_present,
+        guest_last_connected=m.guest_last_connected,
+        last_host_session_at=m.last_host_session_at,
+        boot_time=m.boot_time,
+        idle_seconds=m.idle_seconds,
+        private_ips=list(m.private_ips or []),
+        macs=list(m.macs or []),
+        serial_number=m.serial_number,
+        service_tag=m.service_tag,
+        os_build=m.os_build,
+        outdated=0 < m.agent_version_key < CURRENT_VERSION_KEY,
     )
 
 
@@ -66,6 +87,15 @@ async def apply_inventory(
         machine.description = inv.description
     machine.public_ip = public_ip
     machine.last_seen = now
+    machine.os_build = inv.os_build
+    machine.serial_number = inv.serial_number
+    machine.service_tag = inv.service_tag
+    machine.private_ips = sorted({ip for nic in inv.interfaces for ip in (*nic.ipv4, *nic.ipv6)})
+    machine.macs = sorted({nic.mac for nic in inv.interfaces if nic.mac})
+    machine.boot_time = dt.datetime.fromtimestamp(inv.boot_time, dt.UTC) if inv.boot_time else None
+    machine.agent_version_key = version_key(machine.agent_version)
+    apply_guest(machine, list(inv.logged_on_users), inv.idle_seconds, now)
+    refresh_search_text(machine)
     await db.commit()
     return machine
 
@@ -79,8 +109,17 @@ async def apply_metadata(db: AsyncSession, machine_id: str, meta: MetadataUpdate
         value = getattr(meta, field)
         if value:
             setattr(machine, field, value)
+    refresh_search_text(machine)
     await db.commit()
     return machine
+
+
+async def record_offline(db: AsyncSession, ids: list[str]) -> None:
+    for start in range(0, len(ids), 500):
+        await db.execute(
+            update(Machine).where(Machine.id.in_(ids[start : start + 500])).values(online=False)
+        )
+    await db.commit()
 
 
 async def record_seen(db: AsyncSession, seen: dict[str, dt.datetime]) -> None:

@@ -16,6 +16,11 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # Dialect-specific indexes made by hand in migrations (e.g. the PostgreSQL trigram
+    # index) are not in the models; autogenerate must not try to drop them.
+    include_name=lambda name, kind, _parent: (
+        not (kind == "index" and str(name).startswith("trgm_"))
+    ),
 )
 with context.begin_transaction():
     context.run_migrations()

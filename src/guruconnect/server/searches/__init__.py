@@ -1,0 +1,1 @@
+"""Saved searches: named filter combinations, private or shared with the team."""
