@@ -3,11 +3,18 @@
 import type {
   ApiKey,
   ApiKeyCreate,
+  AuditEntry,
   EnrollmentToken,
   EnrollmentTokenCreate,
+  Groups,
   Machine,
+  MachinePage,
+  MachinePatch,
   NewApiKey,
   NewEnrollmentToken,
+  SavedSearch,
+  SavedSearchCreate,
+  SavedSearchPatch,
   Session,
   TotpEnrollment,
 } from "./types";
@@ -174,12 +181,54 @@ export class ApiClient {
 
   // --- machines ---
 
-  async listMachines(): Promise<Machine[]> {
-    return (await this.request<{ machines: Machine[] }>("/api/v1/machines")).machines ?? [];
+  // `query` is a ready query string (see listQuery in filters.ts), e.g. "?site=&limit=100".
+  async listMachines(query = ""): Promise<MachinePage> {
+    const page = await this.request<Partial<MachinePage>>(`/api/v1/machines${query}`);
+    const machines = Array.isArray(page?.machines) ? page.machines : [];
+    return {
+      machines,
+      total: typeof page?.total === "number" ? page.total : machines.length,
+      next_cursor: typeof page?.next_cursor === "string" && page.next_cursor ? page.next_cursor : null,
+    };
   }
 
   getMachine(id: string): Promise<Machine> {
     return this.request<Machine>(`/api/v1/machines/${encodeURIComponent(id)}`);
+  }
+
+  patchMachine(id: string, body: MachinePatch): Promise<Machine> {
+    return this.request<Machine>(`/api/v1/machines/${encodeURIComponent(id)}`, { method: "PATCH", body });
+  }
+
+  async machineAudit(id: string): Promise<AuditEntry[]> {
+    const r = await this.request<{ entries?: AuditEntry[] }>(`/api/v1/machines/${encodeURIComponent(id)}/audit`);
+    return Array.isArray(r?.entries) ? r.entries : [];
+  }
+
+  getGroups(): Promise<Groups> {
+    return this.request<Groups>("/api/v1/machines/groups");
+  }
+
+  // --- saved searches ---
+
+  async listSavedSearches(): Promise<SavedSearch[]> {
+    const r = await this.request<{ searches?: SavedSearch[] }>("/api/v1/saved-searches");
+    return Array.isArray(r?.searches) ? r.searches : [];
+  }
+
+  createSavedSearch(body: SavedSearchCreate): Promise<SavedSearch> {
+    return this.request<SavedSearch>("/api/v1/saved-searches", { method: "POST", body });
+  }
+
+  updateSavedSearch(id: number, body: SavedSearchPatch): Promise<SavedSearch> {
+    return this.request<SavedSearch>(`/api/v1/saved-searches/${encodeURIComponent(String(id))}`, {
+      method: "PATCH",
+      body,
+    });
+  }
+
+  async deleteSavedSearch(id: number): Promise<void> {
+    await this.request<void>(`/api/v1/saved-searches/${encodeURIComponent(String(id))}`, { method: "DELETE" });
   }
 
   // --- enrollment tokens ---

@@ -1,6 +1,6 @@
 // Dashboard WebSocket client: parses server frames, reconnects with capped
 // exponential backoff, and stops for good when the server says the session is gone.
-import type { DashboardEvent } from "./types";
+import type { DashboardEvent, Machine } from "./types";
 
 export type LiveStatus = "live" | "reconnecting";
 
@@ -29,10 +29,27 @@ export function parseEvent(data: unknown): DashboardEvent | null {
   }
   if (!msg || typeof msg !== "object") return null;
   const m = msg as Record<string, unknown>;
-  if (m.type === "snapshot" && Array.isArray(m.machines)) return m as unknown as DashboardEvent;
-  if (m.type === "machine" && m.machine && typeof m.machine === "object") return m as unknown as DashboardEvent;
-  if (m.type === "machine_removed" && typeof m.id === "string") return m as unknown as DashboardEvent;
-  return null;
+  switch (m.type) {
+    case "hello":
+    case "groups_changed":
+    case "saved_searches_changed":
+      return { type: m.type };
+    case "machines":
+      return Array.isArray(m.machines) ? { type: "machines", machines: m.machines.filter(isMachineLike) } : null;
+    case "machine":
+      // Older servers send one machine per frame: the same thing as a batch of one.
+      return isMachineLike(m.machine) ? { type: "machines", machines: [m.machine] } : null;
+    case "snapshot":
+      return Array.isArray(m.machines) ? { type: "snapshot", machines: m.machines.filter(isMachineLike) } : null;
+    case "machine_removed":
+      return typeof m.id === "string" ? { type: "machine_removed", id: m.id } : null;
+    default:
+      return null;
+  }
+}
+
+function isMachineLike(x: unknown): x is Machine {
+  return !!x && typeof x === "object" && typeof (x as { id?: unknown }).id === "string";
 }
 
 // Just the parts of WebSocket we use, so tests can drive a fake socket.
@@ -110,9 +127,9 @@ export class LiveClient {
     s.onmessage = (ev) => {
       const event = parseEvent(ev.data);
       if (!event) return;
-      if (event.type === "snapshot") {
-        // Only a delivered snapshot proves the server accepted us; resetting on
-        // mere "open" would hammer a server that accepts then immediately closes.
+      if (event.type === "hello" || event.type === "snapshot") {
+        // Only a greeting proves the server accepted us; resetting on mere
+        // "open" would hammer a server that accepts then immediately closes.
         this.attempt = 0;
         this.opts.onStatus("live");
       }

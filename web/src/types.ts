@@ -81,7 +81,81 @@ export interface Machine {
   public_ip: string;
   logged_on_users: string[];
   inventory: Inventory | null;
+  // Newer servers add these; older ones (and tests) may leave them out.
+  attention?: boolean;
+  attention_note?: string;
+  custom_attributes?: Record<string, string>;
+  host_connected?: number;
+  guest_connected?: boolean;
+  guest_last_connected?: string | null;
+  last_host_session_at?: string | null;
+  boot_time?: string | null;
+  idle_seconds?: number;
+  private_ips?: string[];
+  macs?: string[];
+  serial_number?: string;
+  os_build?: string;
+  outdated?: boolean;
 }
+
+export interface MachinePage {
+  machines: Machine[];
+  total: number;
+  next_cursor: string | null;
+}
+
+export interface MachinePatch {
+  attention?: boolean;
+  attention_note?: string;
+  custom_attributes?: Record<string, string>;
+}
+
+export interface AuditEntry {
+  at: string;
+  user: string;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+export interface GroupCount {
+  value: string;
+  count: number;
+}
+
+export interface CompanyGroup extends GroupCount {
+  sites: GroupCount[];
+}
+
+export interface Groups {
+  total: number;
+  online: number;
+  companies: CompanyGroup[];
+  departments: GroupCount[];
+  os: GroupCount[];
+  device_types: GroupCount[];
+  tags: GroupCount[];
+  status: Record<string, number>;
+  current_agent_version: string;
+}
+
+export interface SavedSearch {
+  id: number;
+  name: string;
+  query: Record<string, string>;
+  shared: boolean;
+  pinned: boolean;
+  owner: string;
+  mine: boolean;
+}
+
+export interface SavedSearchCreate {
+  name: string;
+  query: Record<string, string>;
+  shared: boolean;
+  pinned: boolean;
+}
+
+export type SavedSearchPatch = Partial<SavedSearchCreate>;
 
 export interface EnrollmentToken {
   id: string | number;
@@ -131,6 +205,10 @@ export interface ApiKeyCreate {
 }
 
 export type DashboardEvent =
+  | { type: "hello" }
+  | { type: "machines"; machines: Machine[] }
+  | { type: "groups_changed" }
+  | { type: "saved_searches_changed" }
   | { type: "snapshot"; machines: Machine[] }
   | { type: "machine"; machine: Machine }
   | { type: "machine_removed"; id: string };

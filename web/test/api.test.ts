@@ -162,3 +162,62 @@ describe("ApiClient errors", () => {
     expect(calls[0].url).toBe("/api/v1/machines/a%2Fb%3Fc");
   });
 });
+
+describe("machine search, edits and saved searches", () => {
+  it("lists a page with a query string and normalises the envelope", async () => {
+    const { impl, calls } = fakeFetch([
+      { status: 200, body: { machines: [{ id: "a" }], total: 7, next_cursor: "c1" } },
+      { status: 200, body: { machines: [] } },
+    ]);
+    const api = new ApiClient(impl);
+    expect(await api.listMachines("?site=&limit=100")).toEqual({ machines: [{ id: "a" }], total: 7, next_cursor: "c1" });
+    expect(calls[0].url).toBe("/api/v1/machines?site=&limit=100");
+    expect(await api.listMachines()).toEqual({ machines: [], total: 0, next_cursor: null });
+  });
+
+  it("PATCHes machines and saved searches with the CSRF token, and surfaces 403 details", async () => {
+    const { impl, calls } = fakeFetch([
+      { status: 200, body: { id: "m1" } },
+      { status: 403, body: { detail: "you may not edit machines" } },
+      { status: 201, body: { id: 5 } },
+      { status: 200, body: { id: 5 } },
+      { status: 204 },
+    ]);
+    const api = new ApiClient(impl);
+    api.setCsrfToken("t");
+    await api.patchMachine("m/1", { attention: true, attention_note: "disk" });
+    await expect(api.patchMachine("m1", { custom_attributes: { k: "" } })).rejects.toThrow("you may not edit machines");
+    await api.createSavedSearch({ name: "n", query: { site: "" }, shared: true, pinned: false });
+    await api.updateSavedSearch(5, { pinned: true });
+    await api.deleteSavedSearch(5);
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual([
+      "PATCH /api/v1/machines/m%2F1",
+      "PATCH /api/v1/machines/m1",
+      "POST /api/v1/saved-searches",
+      "PATCH /api/v1/saved-searches/5",
+      "DELETE /api/v1/saved-searches/5",
+    ]);
+    for (const c of calls) expect(header(c, "X-CSRF-Token")).toBe("t");
+    expect(JSON.parse(calls[1].init.body as string)).toEqual({ custom_attributes: { k: "" } });
+  });
+
+  it("reads groups, audit entries and saved searches", async () => {
+    const { impl, calls } = fakeFetch([
+      { status: 200, body: { total: 1 } },
+      { status: 200, body: { entries: [{ at: "x", user: "u", action: "a", details: {} }] } },
+      { status: 200, body: { searches: [{ id: 1 }] } },
+      { status: 200, body: {} },
+    ]);
+    const api = new ApiClient(impl);
+    expect((await api.getGroups()).total).toBe(1);
+    expect(await api.machineAudit("m1")).toHaveLength(1);
+    expect(await api.listSavedSearches()).toEqual([{ id: 1 }]);
+    expect(await api.listSavedSearches()).toEqual([]);
+    expect(calls.map((c) => c.url)).toEqual([
+      "/api/v1/machines/groups",
+      "/api/v1/machines/m1/audit",
+      "/api/v1/saved-searches",
+      "/api/v1/saved-searches",
+    ]);
+  });
+});

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { enrollCommand, isPlausibleTotpCode, normalizeTotpCode, optionalPositiveInt, safeImageDataUri } from "../src/forms";
+import {
+  attributeError,
+  auditDetailsText,
+  enrollCommand,
+  isPlausibleTotpCode,
+  normalizeTotpCode,
+  optionalPositiveInt,
+  safeImageDataUri,
+} from "../src/forms";
 
 describe("form parsing", () => {
   it("parses optional positive integers", () => {
@@ -36,5 +44,33 @@ describe("form parsing", () => {
     expect(safeImageDataUri("javascript:alert(1)")).toBeNull();
     expect(safeImageDataUri("https://evil.example/x.svg")).toBeNull();
     expect(safeImageDataUri(undefined)).toBeNull();
+  });
+});
+
+describe("custom attribute checks", () => {
+  it("enforces the server's limits", () => {
+    expect(attributeError("Owner", "Bob", {})).toBeNull();
+    expect(attributeError("  ", "x", {})).toMatch(/name/);
+    expect(attributeError("k".repeat(65), "x", {})).toMatch(/64/);
+    expect(attributeError("k", "v".repeat(1025), {})).toMatch(/1024/);
+    expect(attributeError("k", "", {})).toMatch(/Delete/);
+    const full = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, "v"]));
+    expect(attributeError("new", "v", full)).toMatch(/50/);
+    expect(attributeError("k3", "edited", full)).toBeNull();
+  });
+});
+
+describe("auditDetailsText", () => {
+  it("renders before/after changes per field", () => {
+    expect(auditDetailsText({ Owner: { before: null, after: "Bob" } })).toBe("Owner: ∅ → Bob");
+    expect(
+      auditDetailsText({ before: { attention: false, note: "" }, after: { attention: true, note: "<b>x</b>" } }),
+    ).toBe('{"attention":false,"note":""} → {"attention":true,"note":"<b>x</b>"}');
+  });
+
+  it("handles plain and odd details", () => {
+    expect(auditDetailsText({ user: "alice", n: 3 })).toBe("user: alice; n: 3");
+    expect(auditDetailsText(null)).toBe("");
+    expect(auditDetailsText({ long: "x".repeat(500) }).length).toBeLessThan(220);
   });
 });

@@ -73,19 +73,46 @@ describe("live helpers", () => {
     expect(parseEvent('{"type":"other"}')).toBeNull();
     expect(parseEvent(new ArrayBuffer(2))).toBeNull();
   });
+
+  it("parses the batched protocol", () => {
+    expect(parseEvent('{"type":"hello"}')).toEqual({ type: "hello" });
+    expect(parseEvent('{"type":"groups_changed","extra":1}')).toEqual({ type: "groups_changed" });
+    expect(parseEvent('{"type":"saved_searches_changed"}')).toEqual({ type: "saved_searches_changed" });
+    const a = machine({ id: "a" });
+    expect(parseEvent(JSON.stringify({ type: "machines", machines: [a, null, { no: "id" }] }))).toEqual({
+      type: "machines",
+      machines: [a],
+    });
+    expect(parseEvent('{"type":"machines"}')).toBeNull();
+  });
+
+  it("turns a single machine frame into a batch of one", () => {
+    const a = machine({ id: "a" });
+    expect(parseEvent(JSON.stringify({ type: "machine", machine: a }))).toEqual({ type: "machines", machines: [a] });
+  });
 });
 
 describe("LiveClient", () => {
-  it("reports live after the snapshot and forwards events", () => {
+  it("reports live after hello and forwards events", () => {
     const h = harness();
     h.client.start();
     expect(h.sockets[0].url).toBe("wss://host/ws/dashboard");
     expect(h.statuses).toEqual(["reconnecting"]);
     const m = machine({ id: "a" });
-    h.sockets[0].receive({ type: "snapshot", machines: [m] });
+    h.sockets[0].receive({ type: "machines", machines: [m] });
+    expect(last(h.statuses)).toBe("reconnecting");
+    h.sockets[0].receive({ type: "hello" });
     h.sockets[0].receive({ type: "machine", machine: m });
+    h.sockets[0].receive({ type: "groups_changed" });
     expect(last(h.statuses)).toBe("live");
-    expect(h.events.map((e) => e.type)).toEqual(["snapshot", "machine"]);
+    expect(h.events.map((e) => e.type)).toEqual(["machines", "hello", "machines", "groups_changed"]);
+  });
+
+  it("still goes live on a legacy snapshot", () => {
+    const h = harness();
+    h.client.start();
+    h.sockets[0].receive({ type: "snapshot", machines: [] });
+    expect(last(h.statuses)).toBe("live");
   });
 
   it("reconnects with exponential backoff and resets after a snapshot", () => {
@@ -106,7 +133,7 @@ describe("LiveClient", () => {
     h.sockets[5].serverClose(1006);
     expect(h.timers.map((t) => t.ms)).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
     h.fire();
-    h.sockets[6].receive({ type: "snapshot", machines: [] });
+    h.sockets[6].receive({ type: "hello" });
     h.sockets[6].serverClose(1001);
     expect(last(h.timers).ms).toBe(1000);
   });
@@ -114,7 +141,7 @@ describe("LiveClient", () => {
   it.each([4440, 4401])("stops and reports auth loss on close code %i", (code) => {
     const h = harness();
     h.client.start();
-    h.sockets[0].receive({ type: "snapshot", machines: [] });
+    h.sockets[0].receive({ type: "hello" });
     h.sockets[0].serverClose(code);
     expect(h.authLost()).toBe(1);
     expect(h.timers).toHaveLength(0);

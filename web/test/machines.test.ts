@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, filterMachines, sortMachines, visibleMachines } from "../src/machines";
+import {
+  BatchQueue,
+  MAX_MISSING,
+  appendPage,
+  applyEvent,
+  applyMachineBatch,
+  filterMachines,
+  removeMachine,
+  sortMachines,
+  visibleMachines,
+} from "../src/machines";
 import { machine } from "./helpers";
 
 describe("applyEvent", () => {
@@ -88,5 +98,84 @@ describe("filterMachines", () => {
   it("visibleMachines filters then sorts", () => {
     const l = [machine({ id: "x", name: "b", company: "k" }), machine({ id: "y", name: "a", company: "k", online: true })];
     expect(visibleMachines(l, "k").map((m) => m.id)).toEqual(["y", "x"]);
+  });
+});
+
+describe("live batches on a paged list", () => {
+  const rows = Array.from({ length: 300 }, (_, i) => machine({ id: `m${i}`, name: `pc-${i}` }));
+
+  it("updates loaded rows in place and reports the rest as missing", () => {
+    const changed = { ...rows[5], online: true };
+    const stranger = machine({ id: "zz" });
+    const res = applyMachineBatch(rows, [changed, stranger]);
+    expect(res.updated).toBe(1);
+    expect(res.missingCount).toBe(1);
+    expect(res.missing).toEqual([stranger]);
+    expect(res.rows[5]).toBe(changed);
+    expect(res.rows.map((m) => m.id)).toEqual(rows.map((m) => m.id)); // no re-sort
+    expect(rows[5].online).toBe(false); // input untouched
+  });
+
+  it("returns the same array when nothing loaded changed", () => {
+    const res = applyMachineBatch(rows, [machine({ id: "nope" })]);
+    expect(res.rows).toBe(rows);
+  });
+
+  it("the last update for a machine in a batch wins", () => {
+    const a1 = { ...rows[0], name: "first" };
+    const a2 = { ...rows[0], name: "second" };
+    expect(applyMachineBatch(rows, [a1, a2]).rows[0].name).toBe("second");
+  });
+
+  it("keeps working across successive batches (index reuse)", () => {
+    let cur = rows;
+    for (let i = 0; i < 10; i++) cur = applyMachineBatch(cur, [{ ...rows[i], name: `v${i}` }]).rows;
+    expect(cur.slice(0, 10).map((m) => m.name)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
+  });
+
+  it("applies a 5,000-machine batch quickly", () => {
+    const loaded = Array.from({ length: 2000 }, (_, i) => machine({ id: `m${i}` }));
+    const batch = Array.from({ length: 5000 }, (_, i) => ({ ...machine({ id: `m${i}` }), online: true }));
+    applyMachineBatch(loaded, batch); // warm up
+    const t0 = performance.now();
+    const res = applyMachineBatch(loaded.slice(), batch);
+    const ms = performance.now() - t0;
+    expect(res.updated).toBe(2000);
+    expect(res.missingCount).toBe(3000);
+    expect(res.missing.length).toBe(MAX_MISSING);
+    expect(ms).toBeLessThan(50);
+  });
+
+  it("appends pages without duplicates and removes machines", () => {
+    const next = appendPage(rows.slice(0, 3), [rows[2], rows[3], rows[3]]);
+    expect(next.map((m) => m.id)).toEqual(["m0", "m1", "m2", "m3"]);
+    expect(removeMachine(next, "m1").map((m) => m.id)).toEqual(["m0", "m2", "m3"]);
+    expect(removeMachine(next, "zz")).toBe(next);
+  });
+});
+
+describe("BatchQueue", () => {
+  it("coalesces by id and signals only the first add", () => {
+    const q = new BatchQueue();
+    expect(q.add([machine({ id: "a" })])).toBe(true);
+    expect(q.add([machine({ id: "a", name: "new" }), machine({ id: "b" })])).toBe(false);
+    const { machines, overflowed } = q.take();
+    expect(machines.map((m) => [m.id, m.name])).toEqual([
+      ["a", "new"],
+      ["b", "b"],
+    ]);
+    expect(overflowed).toBe(false);
+    expect(q.size).toBe(0);
+  });
+
+  it("caps distinct machines and reports overflow", () => {
+    const q = new BatchQueue(3);
+    q.add(Array.from({ length: 10 }, (_, i) => machine({ id: `m${i}` })));
+    q.add([machine({ id: "m0", name: "still updated" })]);
+    const { machines, overflowed } = q.take();
+    expect(machines).toHaveLength(3);
+    expect(machines[0].name).toBe("still updated");
+    expect(overflowed).toBe(true);
+    expect(q.take().overflowed).toBe(false);
   });
 });

@@ -9,7 +9,8 @@ import {
   formatRelative,
   textOrEmpty,
 } from "../format";
-import type { Inventory, Machine } from "../types";
+import { attributeError, auditDetailsText } from "../forms";
+import type { AuditEntry, Inventory, Machine, MachinePatch } from "../types";
 import { ErrorText, Field, errorMessage } from "./common";
 import { ConnectLink, StatusBadge } from "./MachineList";
 
@@ -32,6 +33,7 @@ export function DetailPanel({
   refreshKey,
   now,
   onClose,
+  onChanged,
 }: {
   api: ApiClient;
   id: string;
@@ -41,11 +43,44 @@ export function DetailPanel({
   refreshKey: number;
   now: number;
   onClose: () => void;
+  // Told about edits made here, so the list row shows them at once.
+  onChanged?: (m: Machine) => void;
 }) {
   const [machine, setMachine] = useState<Machine | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
+  const [audit, setAudit] = useState<AuditEntry[] | null>(null);
+  const [auditError, setAuditError] = useState<string | null>(null);
+  const [auditKey, setAuditKey] = useState(0);
   const seq = useRef(0);
+  const auditSeq = useRef(0);
+
+  useEffect(() => {
+    const mine = ++auditSeq.current;
+    api.machineAudit(id).then(
+      (entries) => {
+        if (auditSeq.current !== mine) return;
+        setAudit(entries);
+        setAuditError(null);
+      },
+      (err) => {
+        if (auditSeq.current !== mine) return;
+        setAuditError(errorMessage(err));
+      },
+    );
+  }, [api, id, refreshKey, auditKey]);
+
+  // Edits return the updated machine; a 403 (no right to edit) surfaces as the
+  // server's message next to the control that was used.
+  const patch = async (body: MachinePatch): Promise<void> => {
+    const updated = await api.patchMachine(id, body);
+    seq.current++; // an older in-flight GET must not overwrite the edit
+    if (updated && typeof updated.id === "string") {
+      setMachine((prev) => ({ ...updated, inventory: updated.inventory ?? prev?.inventory ?? null }));
+      onChanged?.(updated);
+    }
+    setAuditKey((n) => n + 1);
+  };
 
   useEffect(() => {
     setMachine(null);
@@ -98,12 +133,43 @@ export function DetailPanel({
         </div>
       </header>
       <ErrorText message={error} />
-      {m ? <DetailBody m={m} inv={inv} hasInventory={!!machine?.inventory} now={now} /> : null}
+      {m ? (
+        <DetailBody
+          m={m}
+          inv={inv}
+          hasInventory={!!machine?.inventory}
+          now={now}
+          patch={patch}
+          audit={audit}
+          auditError={auditError}
+        />
+      ) : null}
     </aside>
   );
 }
 
-function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory; hasInventory: boolean; now: number }) {
+function yesNo(v: boolean | undefined): string {
+  return v === undefined ? "" : v ? "yes" : "no";
+}
+
+function DetailBody({
+  m,
+  inv,
+  hasInventory,
+  now,
+  patch,
+  audit,
+  auditError,
+}: {
+  m: Machine;
+  inv: Inventory;
+  hasInventory: boolean;
+  now: number;
+  patch: (body: MachinePatch) => Promise<void>;
+  audit: AuditEntry[] | null;
+  auditError: string | null;
+}) {
+  const idle = typeof inv.idle_seconds === "number" ? inv.idle_seconds : typeof m.idle_seconds === "number" && m.idle_seconds >= 0 ? m.idle_seconds : undefined;
   const disks = inv.disks ?? [];
   const interfaces = inv.interfaces ?? [];
   return (
@@ -121,8 +187,31 @@ function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory;
           <Field label="Tag" field="tag" value={m.tag} />
           <Field label="Status" field="online" value={m.online ? "online" : "offline"} />
           <Field label="Logged-on users" field="logged_on_users" value={formatList(pick(m, inv, "logged_on_users"))} />
-          <Field label="Idle time" field="idle_seconds" value={formatDuration(inv.idle_seconds)} />
+          <Field label="Idle time" field="idle_seconds" value={formatDuration(idle)} />
+          <Field label="Technicians connected" field="host_connected" value={String(m.host_connected ?? 0)} />
+          <Field label="Guest connected" field="guest_connected" value={yesNo(m.guest_connected ?? false)} />
+          <Field
+            label="Guest last connected"
+            field="guest_last_connected"
+            value={m.guest_last_connected ? `${formatDateTime(m.guest_last_connected)} (${formatRelative(m.guest_last_connected, now)})` : "never"}
+          />
+          <Field
+            label="Last host session"
+            field="last_host_session_at"
+            value={m.last_host_session_at ? `${formatDateTime(m.last_host_session_at)} (${formatRelative(m.last_host_session_at, now)})` : "never"}
+          />
+          <Field
+            label="Attention"
+            field="attention"
+            value={m.attention ? (m.attention_note ? `flagged: ${m.attention_note}` : "flagged") : "no"}
+          />
         </dl>
+        <AttentionEditor m={m} patch={patch} />
+      </section>
+
+      <section>
+        <h3>Custom attributes</h3>
+        <AttributesEditor m={m} patch={patch} />
       </section>
 
       <section>
@@ -132,7 +221,7 @@ function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory;
           <Field label="OS type" field="os_type" value={pick(m, inv, "os_type")} />
           <Field label="OS" field="os_name" value={pick(m, inv, "os_name")} />
           <Field label="OS version" field="os_version" value={pick(m, inv, "os_version")} />
-          <Field label="OS build" field="os_build" value={inv.os_build} />
+          <Field label="OS build" field="os_build" value={inv.os_build || m.os_build} />
           <Field label="OS installed" field="os_install_date" value={formatDateTime(inv.os_install_date)} />
           <Field label="CPU" field="cpu_model" value={inv.cpu_model} />
           <Field label="CPU count" field="cpu_count" value={countText(inv.cpu_count)} />
@@ -141,10 +230,10 @@ function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory;
           <Field label="RAM available" field="ram_available" value={formatBytes(inv.ram_available)} />
           <Field label="Manufacturer" field="manufacturer" value={inv.manufacturer} />
           <Field label="Model" field="model" value={inv.model} />
-          <Field label="Serial number" field="serial_number" value={inv.serial_number} />
+          <Field label="Serial number" field="serial_number" value={inv.serial_number || m.serial_number} />
           <Field label="Service tag" field="service_tag" value={inv.service_tag} />
           <Field label="Description" field="description" value={inv.description} />
-          <Field label="Boot time" field="boot_time" value={formatDateTime(inv.boot_time)} />
+          <Field label="Boot time" field="boot_time" value={formatDateTime(inv.boot_time ?? m.boot_time)} />
         </dl>
       </section>
 
@@ -182,6 +271,8 @@ function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory;
         <h3>Network</h3>
         <dl class="fields">
           <Field label="Public IP" field="public_ip" value={m.public_ip} />
+          <Field label="Private IPs" field="private_ips" value={formatList(m.private_ips)} />
+          <Field label="MAC addresses" field="macs" value={formatList(m.macs)} />
         </dl>
         {interfaces.length ? (
           <table class="grid compact" data-field="interfaces">
@@ -222,6 +313,198 @@ function DetailBody({ m, inv, hasInventory, now }: { m: Machine; inv: Inventory;
           <Field label="Machine ID" field="id" value={m.id} />
         </dl>
       </section>
+
+      <section>
+        <h3>History</h3>
+        <ErrorText message={auditError} />
+        {audit === null ? (
+          auditError ? null : <p class="muted small">Loading…</p>
+        ) : audit.length ? (
+          <ol class="audit-list" data-field="history">
+            {audit.map((e, i) => (
+              <li key={`${e.at}-${i}`} data-testid="audit-entry" class="audit-entry">
+                <div class="audit-head">
+                  <span class="audit-action">{String(e.action ?? "")}</span>
+                  <span class="muted small">
+                    {String(e.user ?? "")} · <span title={formatDateTime(e.at)}>{formatRelative(e.at, now)}</span>
+                  </span>
+                </div>
+                {e.details && Object.keys(e.details).length ? (
+                  <div class="audit-details small">{auditDetailsText(e.details)}</div>
+                ) : null}
+              </li>
+            ))}
+          </ol>
+        ) : (
+          <p class="muted small" data-field="history">No changes recorded.</p>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function AttentionEditor({ m, patch }: { m: Machine; patch: (body: MachinePatch) => Promise<void> }) {
+  const saved = m.attention_note ?? "";
+  const [note, setNote] = useState(saved);
+  const [dirty, setDirty] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  // Follow live changes (another technician) unless the user is mid-edit.
+  useEffect(() => {
+    if (!dirty) setNote(saved);
+  }, [saved, dirty]);
+
+  const run = async (body: MachinePatch) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await patch(body);
+      setDirty(false);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      class="inline-form attention-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run({ attention_note: note });
+      }}
+    >
+      <button
+        id="attention-toggle"
+        type="button"
+        class={m.attention ? "btn small flagged" : "btn small"}
+        aria-pressed={!!m.attention}
+        disabled={busy}
+        onClick={() => void run({ attention: !m.attention, attention_note: note })}
+      >
+        {m.attention ? "⚑ Clear attention" : "⚑ Flag for attention"}
+      </button>
+      <input
+        id="attention-note"
+        type="text"
+        placeholder="Note"
+        aria-label="Attention note"
+        maxLength={1024}
+        value={note}
+        onInput={(e) => {
+          setNote(e.currentTarget.value);
+          setDirty(true);
+        }}
+      />
+      <button id="attention-save" type="submit" class="btn small" disabled={busy || !dirty}>
+        Save note
+      </button>
+      <ErrorText message={error} />
+    </form>
+  );
+}
+
+function AttributesEditor({ m, patch }: { m: Machine; patch: (body: MachinePatch) => Promise<void> }) {
+  const attrs = m.custom_attributes && typeof m.custom_attributes === "object" ? m.custom_attributes : {};
+  const keys = Object.keys(attrs).sort((a, b) => a.localeCompare(b));
+  const [key, setKey] = useState("");
+  const [value, setValue] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const run = async (body: MachinePatch, after?: () => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await patch(body);
+      after?.();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div data-field="custom_attributes">
+      {keys.length ? (
+        <table class="grid compact attr-table">
+          <tbody>
+            {keys.map((k) => (
+              <tr key={k} data-attr={k}>
+                <th scope="row" class="attr-key">{k}</th>
+                <td class="attr-value wrap">{String(attrs[k])}</td>
+                <td class="actions">
+                  <button
+                    type="button"
+                    class="btn small"
+                    data-action="edit"
+                    disabled={busy}
+                    onClick={() => {
+                      setKey(k);
+                      setValue(String(attrs[k]));
+                      setError(null);
+                    }}
+                  >
+                    Edit
+                  </button>{" "}
+                  <button
+                    type="button"
+                    class="btn small danger"
+                    data-action="delete"
+                    disabled={busy}
+                    onClick={() => void run({ custom_attributes: { [k]: "" } })}
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted small">No custom attributes.</p>
+      )}
+      <form
+        class="inline-form attr-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const problem = attributeError(key, value, attrs);
+          if (problem) {
+            setError(problem);
+            return;
+          }
+          void run({ custom_attributes: { [key]: value } }, () => {
+            setKey("");
+            setValue("");
+          });
+        }}
+      >
+        <input
+          id="attr-key"
+          type="text"
+          placeholder="Name"
+          aria-label="Attribute name"
+          maxLength={64}
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+        />
+        <input
+          id="attr-value"
+          type="text"
+          placeholder="Value"
+          aria-label="Attribute value"
+          maxLength={1024}
+          value={value}
+          onInput={(e) => setValue(e.currentTarget.value)}
+        />
+        <button id="attr-save" type="submit" class="btn small" disabled={busy}>
+          {Object.prototype.hasOwnProperty.call(attrs, key) ? "Update" : "Add"}
+        </button>
+      </form>
+      <ErrorText message={error} />
     </div>
   );
 }
