@@ -61,6 +61,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--skip-desktop", action="store_true",
         help="skip the remote-desktop benchmark (bench/desktop/run.py)",
     )  # fmt: skip
+    p.add_argument(
+        "--skip-fleet", action="store_true",
+        help="skip the 100,000-machine list/search benchmark (bench/fleet/run.py)",
+    )  # fmt: skip
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON results")
@@ -456,6 +460,8 @@ def cli(argv: list[str]) -> int:
     )
     if not args.skip_desktop:
         failed |= run_desktop_bench(args.quick) != 0
+    if not args.skip_fleet:
+        failed |= run_fleet_bench(args) != 0
     return 1 if failed else 0
 
 
@@ -465,6 +471,17 @@ def run_desktop_bench(quick: bool) -> int:
     script = Path(__file__).resolve().parent / "desktop" / "run.py"
     extra = ["--seconds", "5", "--clicks", "10"] if quick else []
     print("\nRemote desktop (bench/desktop/run.py) ...", flush=True)
+    return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
+
+
+def run_fleet_bench(args: argparse.Namespace) -> int:
+    """bench/fleet in its own process (its own event loop, server and databases). It
+    prints its own table and writes bench/results/fleet.json."""
+    script = Path(__file__).resolve().parent / "fleet" / "run.py"
+    extra = ["--machines", "20000", "--repeat", "10", "--burst", "1000"] if args.quick else []
+    extra += ["--skip-postgres"] if args.skip_postgres else []
+    extra += ["--skip-sqlite"] if args.skip_sqlite else []
+    print("\nFinding machines (bench/fleet/run.py) ...", flush=True)
     return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
 
 

@@ -187,7 +187,8 @@ export class ApiClient {
     const machines = Array.isArray(page?.machines) ? page.machines : [];
     return {
       machines,
-      total: typeof page?.total === "number" ? page.total : machines.length,
+      // The server counts only on the first page of a query; later pages say null.
+      total: typeof page?.total === "number" ? page.total : null,
       next_cursor: typeof page?.next_cursor === "string" && page.next_cursor ? page.next_cursor : null,
     };
   }

@@ -100,7 +100,7 @@ export interface Machine {
 
 export interface MachinePage {
   machines: Machine[];
-  total: number;
+  total: number | null;
   next_cursor: string | null;
 }
 

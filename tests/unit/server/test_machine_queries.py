@@ -177,7 +177,7 @@ def test_keyset_pages_cover_everything_once(db_kind: str, tmp_path: Path) -> Non
         seen: list[str] = []
         cursor = None
         while True:
-            rows = list(await db.scalars(search.page_query([], cursor, 4)))
+            rows = await search.fetch_page(db, [], cursor, 4)
             seen += [m.id for m in rows]
             if len(rows) < 4:
                 break
@@ -186,7 +186,7 @@ def test_keyset_pages_cover_everything_once(db_kind: str, tmp_path: Path) -> Non
         online_first = [m.online for m in FLEET if m.id in seen[:8]]
         assert all(online_first[:1])
         with pytest.raises(search.BadQuery):
-            search.after_cursor("not-a-cursor")
+            search.decode_cursor("not-a-cursor")
 
     run(db_kind, tmp_path, body)
 

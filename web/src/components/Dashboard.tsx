@@ -165,7 +165,7 @@ export function Dashboard({
         if (seq.current !== mine) return;
         setList(() => ({
           rows: page.machines,
-          total: page.total,
+          total: page.total ?? page.machines.length,
           cursor: page.next_cursor,
           hasMore: !!page.next_cursor,
           loaded: true,
@@ -192,7 +192,7 @@ export function Dashboard({
       setList((p) => ({
         ...p,
         rows: appendPage(p.rows, page.machines),
-        total: page.total,
+        total: page.total ?? p.total,
         cursor: page.next_cursor,
         hasMore: !!page.next_cursor,
         loadingMore: false,

@@ -131,6 +131,9 @@ class Machine(Base):
 
     __table_args__ = (
         Index("ix_machines_online_name", "online", "name", "id"),
+        Index("ix_machines_company_online_name", "company", "online", "name", "id"),
+        Index("ix_machines_online_last_seen", "online", "last_seen"),
+        Index("ix_machines_online_guest", "online", "guest_present"),
         Index("ix_machines_company_site", "company", "site"),
         Index("ix_machines_department", "department"),
         Index("ix_machines_os_name", "os_name"),

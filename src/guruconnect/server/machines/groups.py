@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guruconnect.server.db.models import Machine
@@ -43,13 +43,15 @@ async def sidebar(db: AsyncSession, scope: ColumnElement[bool], ctx: Context) ->
     out["companies"] = list(tree.values())
     for key, column in METADATA.items():
         out[key] = await _counts(db, column, scope)
-    # Every status group, the total and the online count in a single pass.
-    sums = [
-        func.coalesce(func.sum(case((cond(ctx), 1), else_=0)), 0).cast(Integer).label(name)
-        for name, cond in STATUS_GROUPS.items()
-    ]
-    online = func.coalesce(func.sum(case((Machine.online.is_(True), 1), else_=0)), 0)
-    row = (await db.execute(select(func.count(), online, *sums).where(scope))).one()
-    out["total"], out["online"] = int(row[0]), int(row[1])
-    out["status"] = {name: int(value) for name, value in zip(STATUS_GROUPS, row[2:], strict=True)}
+    # One count per status group rather than one pass computing all of them: each
+    # condition is on indexed columns, so each count is an index range, while a single
+    # SUM(CASE ...) pass must read every row (measured at 100,000 machines).
+
+    async def count_where(*where: ColumnElement[bool]) -> int:
+        found = await db.scalar(select(func.count()).select_from(Machine).where(scope, *where))
+        return int(found or 0)
+
+    out["total"] = await count_where()
+    out["online"] = await count_where(Machine.online.is_(True))
+    out["status"] = {name: await count_where(cond(ctx)) for name, cond in STATUS_GROUPS.items()}
     return out

@@ -48,7 +48,7 @@ class MachineOut(BaseModel):
 
 class MachineListOut(BaseModel):
     machines: list[MachineOut]
-    total: int
+    total: int | None = Field(description="matching machines; only on the first page")
     next_cursor: str | None = None
 
 

@@ -14,7 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.db.models import Machine
@@ -104,7 +105,14 @@ def encode_cursor(m: Machine) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def after_cursor(cursor: str) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Cursor:
+    online: bool
+    name: str
+    id: str
+
+
+def decode_cursor(cursor: str) -> Cursor:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         online, name, machine_id = json.loads(base64.urlsafe_b64decode(padded))
@@ -112,18 +120,31 @@ def after_cursor(cursor: str) -> ColumnElement[bool]:
             raise ValueError
     except (ValueError, binascii.Error, TypeError) as exc:
         raise BadQuery("invalid cursor") from exc
-    same_online = Machine.online.is_(bool(online))
-    return or_(
-        and_(Machine.online.is_(False), true() if online else false()),
-        and_(
-            same_online,
-            or_(Machine.name > name, and_(Machine.name == name, Machine.id > machine_id)),
-        ),
-    )
+    return Cursor(bool(online), name, machine_id)
 
 
-def page_query(where: list[ColumnElement[bool]], cursor: str | None, limit: int) -> Select[Machine]:
-    query = select(Machine).where(*where)
-    if cursor:
-        query = query.where(after_cursor(cursor))
-    return query.order_by(Machine.online.desc(), Machine.name, Machine.id).limit(limit)
+def _group_page(
+    where: list[ColumnElement[bool]], online: bool, after: Cursor | None, limit: int
+) -> Select[Machine]:
+    # One online group at a time, so "(name, id) > cursor" is a range on the
+    # (online, name, id) index instead of an OR that forces a scan and a sort.
+    query = select(Machine).where(*where, Machine.online.is_(online))
+    if after is not None:
+        query = query.where(tuple_(Machine.name, Machine.id) > tuple_(after.name, after.id))
+    return query.order_by(Machine.name, Machine.id).limit(limit)
+
+
+async def fetch_page(
+    db: AsyncSession, where: list[ColumnElement[bool]], cursor: str | None, limit: int
+) -> list[Machine]:
+    """Machines ordered online first, then by name and id, after ``cursor``."""
+    after = decode_cursor(cursor) if cursor else None
+    rows: list[Machine] = []
+    for online in (True, False):
+        if after is not None and online and not after.online:
+            continue  # the cursor is already past the online group
+        group_after = after if after is not None and after.online == online else None
+        rows += await db.scalars(_group_page(where, online, group_after, limit - len(rows)))
+        if len(rows) >= limit:
+            break
+    return rows

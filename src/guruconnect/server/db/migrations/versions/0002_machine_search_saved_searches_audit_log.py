@@ -108,6 +108,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_machines_last_seen"), ["last_seen"], unique=False)
         batch_op.create_index(batch_op.f("ix_machines_online"), ["online"], unique=False)
         batch_op.create_index("ix_machines_online_name", ["online", "name", "id"], unique=False)
+        batch_op.create_index(
+            "ix_machines_company_online_name", ["company", "online", "name", "id"], unique=False
+        )
+        batch_op.create_index("ix_machines_online_last_seen", ["online", "last_seen"], unique=False)
+        batch_op.create_index("ix_machines_online_guest", ["online", "guest_present"], unique=False)
         batch_op.create_index("ix_machines_os_name", ["os_name"], unique=False)
         batch_op.create_index("ix_machines_tag", ["tag"], unique=False)
 
@@ -134,6 +139,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_machines_tag")
         batch_op.drop_index("ix_machines_os_name")
         batch_op.drop_index("ix_machines_online_name")
+        batch_op.drop_index("ix_machines_company_online_name")
+        batch_op.drop_index("ix_machines_online_last_seen")
+        batch_op.drop_index("ix_machines_online_guest")
         batch_op.drop_index(batch_op.f("ix_machines_online"))
         batch_op.drop_index(batch_op.f("ix_machines_last_seen"))
         batch_op.drop_index(batch_op.f("ix_machines_last_host_session_at"))
