@@ -84,7 +84,9 @@ def run(db_kind: str, tmp_path: Path, body: Callable[[AsyncSession], Awaitable[N
             engine = make_engine(url)
             try:
                 await migrate.upgrade(engine)
-                async with make_session_factory(engine)() as db:
+                factory = make_session_factory(engine)
+                async with factory() as db:
+                    db.info["factory"] = factory
                     db.add_all([machine(m.id, **_fields(m)) for m in FLEET])
                     await db.commit()
                     await body(db)
@@ -125,7 +127,7 @@ def test_status_boundaries(db_kind: str, tmp_path: Path) -> None:
     async def body(db: AsyncSession) -> None:
         for name, expected in EXPECTED_STATUS.items():
             assert await ids(db, search.MachineQuery(status=name)) == expected, name
-        counts = await groups.sidebar(db, search.scoped(EVERYONE), CTX)
+        counts = await groups.sidebar(db.info["factory"], search.scoped(EVERYONE), CTX)
         assert counts["status"] == {k: len(v) for k, v in EXPECTED_STATUS.items()}
         assert counts["total"] == len(FLEET)
         globex = next(c for c in counts["companies"] if c["value"] == "Globex")

@@ -105,9 +105,9 @@ async def list_machines(
 
 
 @router.get("/groups", response_model=GroupsOut)
-async def sidebar_groups(request: Request, principal: Reader, db: DB) -> Response:
+async def sidebar_groups(request: Request, principal: Reader) -> Response:
     state = get_state(request)
-    counts = await groups.sidebar(db, search.scoped(principal), context(state))
+    counts = await groups.sidebar(state.db, search.scoped(principal), context(state))
     # Thousands of company/site entries: encoded directly (GroupsOut documents the
     # shape), since model validation of that many small objects cost more than the SQL.
     body = msgspec.json.encode({**counts, "current_agent_version": __version__})
