@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from fastapi import HTTPException, status
+
 
 class FailureLimiter:
     def __init__(
@@ -52,3 +54,13 @@ class FailureLimiter:
 
     def __len__(self) -> int:
         return len(self._hits)
+
+
+def too_many(retry_after: float, what: str = "failed attempts") -> HTTPException:
+    """The 429 every limiter answers with, saying how long to wait."""
+    seconds = int(retry_after)
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"too many {what}; try again in {seconds} seconds",
+        headers={"Retry-After": str(seconds)},
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from guruconnect.server.auth import passwords, sessions, totp
 from guruconnect.server.auth.deps import AnySession, SignedIn, session_only
+from guruconnect.server.auth.ratelimit import too_many
 from guruconnect.server.auth.schemas import (
     CodeIn,
     LoginIn,
@@ -39,14 +40,6 @@ def _session_out(ws: WebSession, user: User) -> SessionOut:
     )
 
 
-def _too_many(retry_after: float) -> HTTPException:
-    return HTTPException(
-        status.HTTP_429_TOO_MANY_REQUESTS,
-        f"too many failed attempts; try again in {int(retry_after)} seconds",
-        headers={"Retry-After": str(int(retry_after))},
-    )
-
-
 def _set_cookie(response: Response, token: str, state: AppState) -> None:
     response.set_cookie(
         sessions.COOKIE,
@@ -74,7 +67,7 @@ async def login(body: LoginIn, request: Request, response: Response, db: DB) -> 
     for limiter, key in ((state.limiters.login_ip, ip_key), (state.limiters.login_user, user_key)):
         wait = limiter.retry_after(key)
         if wait is not None:
-            raise _too_many(wait)
+            raise too_many(wait)
     user = (
         await db.execute(select(User).where(func.lower(User.username) == body.username.lower()))
     ).scalar_one_or_none()
@@ -109,7 +102,7 @@ async def _check_code(request: Request, db: DB, user: User, secret: str, code: s
     key = f"user:{user.id}"
     wait = limiter.retry_after(key)
     if wait is not None:
-        raise _too_many(wait)
+        raise too_many(wait)
     step = totp.verify(secret, code, user.totp_last_step)
     if step is None:
         limiter.failure(key)

@@ -33,14 +33,13 @@ from guruconnect.protocol.desktop import (
 from guruconnect.server.audit import chain
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
-from guruconnect.server.auth.websocket import authenticate_browser
+from guruconnect.server.auth.websocket import accept_browser, authenticate_browser
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop.authorize import clamp_pointer
 from guruconnect.server.desktop.media_socket import close_quietly
 from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
 from guruconnect.server.desktop.session import DesktopSession, SessionState, Viewer
-from guruconnect.server.http.origin import browser_origin_required
 from guruconnect.server.http.websocket import receive_frame
 from guruconnect.server.machines.events import publish_machine
 from guruconnect.server.state import AppState, get_state
@@ -139,14 +138,8 @@ async def _leave(state: AppState, session: DesktopSession, viewer: Viewer) -> No
 @router.websocket("/ws/viewer/{machine_id}")
 async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     state = get_state(ws)
-    if not browser_origin_required(ws, state.settings.origins):
-        log.warning("refused viewer socket from Origin %r", ws.headers.get("origin"))
-        await ws.close(CloseCode.POLICY)
-        return
-    principal = await authenticate_browser(state, ws, Scope.MACHINES_READ)
-    await ws.accept()
+    principal = await accept_browser(state, ws, Scope.MACHINES_READ)
     if principal is None:
-        await ws.close(CloseCode.AUTH_FAILED, "not signed in")
         return
     async with state.db() as db:
         machine = await db.get(Machine, machine_id[:64])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from guruconnect.server.auth.deps import require
 from guruconnect.server.auth.principal import Principal
+from guruconnect.server.auth.ratelimit import too_many
 from guruconnect.server.auth.roles import Scope
 from guruconnect.server.auth.tokens import hash_token, new_token
 from guruconnect.server.db.deps import DB
@@ -101,11 +102,7 @@ async def enroll_agent(body: EnrollIn, request: Request, db: DB) -> EnrollOut:
     key = f"ip:{state.client_ip(request)}"
     wait = state.limiters.enroll_ip.retry_after(key)
     if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed enrollments; try again in {int(wait)} seconds",
-            headers={"Retry-After": str(int(wait))},
-        )
+        raise too_many(wait, "failed enrollments")
     try:
         machine = await service.enroll(db, body)
     except service.EnrollmentRefused as exc:

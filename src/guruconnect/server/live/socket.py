@@ -22,8 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 from guruconnect.protocol import CloseCode
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
-from guruconnect.server.auth.websocket import authenticate_browser
-from guruconnect.server.http.origin import browser_origin_required
+from guruconnect.server.auth.websocket import accept_browser, authenticate_browser
 from guruconnect.server.live.bus import AUTH, MACHINES, SAVED_SEARCHES, Event, Subscription
 from guruconnect.server.state import get_state
 
@@ -101,14 +100,8 @@ async def _next_events(
 @router.websocket("/ws/dashboard")
 async def dashboard_socket(ws: WebSocket) -> None:
     state = get_state(ws)
-    if not browser_origin_required(ws, state.settings.origins):
-        log.warning("refused dashboard socket from Origin %r", ws.headers.get("origin"))
-        await ws.close(CloseCode.POLICY)
-        return
-    principal = await authenticate_browser(state, ws, Scope.MACHINES_READ)
-    await ws.accept()
+    principal = await accept_browser(state, ws, Scope.MACHINES_READ)
     if principal is None:
-        await ws.close(CloseCode.AUTH_FAILED, "not signed in")
         return
     state.metrics.dashboard_sockets.inc()
     reader = asyncio.create_task(_drain_client(ws))

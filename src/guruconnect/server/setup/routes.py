@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from guruconnect.server.auth import passwords
+from guruconnect.server.auth.ratelimit import too_many
 from guruconnect.server.auth.roles import Role
 from guruconnect.server.db.deps import DB
 from guruconnect.server.db.models import User
@@ -41,11 +42,7 @@ async def create_first_admin(body: BootstrapIn, request: Request, db: DB) -> Boo
     key = f"ip:{state.client_ip(request)}"
     wait = state.limiters.bootstrap_ip.retry_after(key)
     if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many attempts; try again in {int(wait)} seconds",
-            headers={"Retry-After": str(int(wait))},
-        )
+        raise too_many(wait, "attempts")
     try:
         password_hash = passwords.hash_password(body.password)
     except passwords.PasswordPolicyError as exc:
