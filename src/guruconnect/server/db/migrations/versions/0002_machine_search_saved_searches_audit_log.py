@@ -116,6 +116,18 @@ def upgrade() -> None:
         batch_op.create_index("ix_machines_os_name", ["os_name"], unique=False)
         batch_op.create_index("ix_machines_tag", ["tag"], unique=False)
 
+    # Machines enrolled before this migration become searchable now, not only after
+    # their agent next reports (same fields as machines.facts.refresh_search_text has
+    # from columns that existed before; the agent's next report fills in the rest).
+    fields = [
+        "name", "hostname", "company", "site", "department", "device_type", "tag", "os_type",
+        "os_name", "os_version", "public_ip", "agent_version",
+    ]  # fmt: skip
+    joined = " || char(10) || ".join(f"coalesce({c}, '')" for c in fields)
+    if op.get_bind().dialect.name == "postgresql":
+        joined = joined.replace("char(10)", "chr(10)")
+    op.execute(f"UPDATE machines SET search_text = lower({joined})")  # noqa: S608 - fixed names
+
     if op.get_bind().dialect.name == "postgresql":
         # Substring search ("part of a hostname or IP") needs a trigram index to stay
         # fast at 100,000 machines. pg_trgm ships with PostgreSQL; creating it needs a
