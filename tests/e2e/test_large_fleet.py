@@ -48,8 +48,10 @@ def test_hundred_thousand_machines(page: Page, tmp_path: Path) -> None:
         # Scrolling loads the next page; the DOM never holds the fleet.
         page.locator("#load-more").scroll_into_view_if_needed()
         expect(rows).to_have_count(200, timeout=15000)
-        # The page answers at once while holding a 100,000-machine fleet.
-        assert page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(1)))") == 1
+        # The whole page stays small: a list rendering the fleet would hold millions of
+        # elements (each row has a dozen), which is what freezes a browser.
+        elements = page.evaluate("() => document.getElementsByTagName('*').length")
+        assert elements < 20_000, f"{elements} DOM elements"
 
         # The biggest company from the sidebar, then a search inside it.
         companies = page.locator('[data-group^="company:"]')

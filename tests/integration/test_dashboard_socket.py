@@ -8,29 +8,18 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from tests.integration.test_agents import start_agent
-from tests.support.agents import client_ssl
+from tests.support.browser_socket import browser_socket
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
 
 
 def dashboard(
-    server: ServerProcess,
-    user: SignedIn | None,
-    origin: str | None = None,
+    server: ServerProcess, user: SignedIn | None, origin: str | None = None
 ) -> ClientConnection:
-    headers = {}
-    if user is not None:
-        headers["cookie"] = f"guru_session={user.client.cookies['guru_session']}"
-    return connect(
-        f"{server.ws_url}/ws/dashboard",
-        ssl=client_ssl(),
-        origin=origin or server.url,
-        additional_headers=headers,  # type: ignore[arg-type]
-        open_timeout=10,
-    )
+    return browser_socket(server, "/ws/dashboard", user, origin)
 
 
 def next_event(ws: ClientConnection, timeout: float = 30) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from guruconnect.protocol.desktop import (
 )
 from tests.integration.test_agent_socket import handshake, open_socket
 from tests.support.agents import RawAgent, client_ssl, create_token
+from tests.support.browser_socket import browser_socket
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
 
@@ -54,17 +55,8 @@ def viewer(
     origin: str | None = None,
     max_queue: int | None = 16,
 ) -> ClientConnection:
-    headers = {}
-    if user is not None:
-        headers["cookie"] = f"guru_session={user.client.cookies['guru_session']}"
-    return connect(
-        f"{server.ws_url}/ws/viewer/{machine_id}",
-        ssl=client_ssl(),
-        origin=origin or server.url,
-        additional_headers=headers,  # type: ignore[arg-type]
-        open_timeout=10,
-        max_size=None,
-        max_queue=max_queue,
+    return browser_socket(
+        server, f"/ws/viewer/{machine_id}", user, origin, max_size=None, max_queue=max_queue
     )
 
 

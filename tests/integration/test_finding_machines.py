@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from websockets.sync.client import connect
-
-from tests.support.agents import RawAgent, client_ssl, create_token
+from tests.support.agents import RawAgent, create_token
+from tests.support.browser_socket import browser_socket
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
 
@@ -108,14 +107,7 @@ def test_attention_and_custom_attributes_are_audited(server: ServerProcess) -> N
 
 def test_saved_searches_private_and_shared(server: ServerProcess) -> None:
     alice, bob = sign_in(server), sign_in(server, role="technician")
-    headers = {"cookie": f"guru_session={bob.client.cookies['guru_session']}"}
-    with connect(
-        f"{server.ws_url}/ws/dashboard",
-        ssl=client_ssl(),
-        origin=server.url,  # type: ignore[arg-type]
-        additional_headers=headers,
-        open_timeout=10,
-    ) as bob_ws:
+    with browser_socket(server, "/ws/dashboard", bob) as bob_ws:
         assert json.loads(bob_ws.recv(timeout=10)) == {"type": "hello"}
         private = alice.post(
             "/api/v1/saved-searches", json={"name": "mine", "query": {"company": "Acme"}}

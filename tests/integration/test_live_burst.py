@@ -13,6 +13,7 @@ from guruconnect.protocol import AgentHello, encode
 from guruconnect.protocol.codec import decode_server
 from guruconnect.protocol.messages import ServerHello, auth_payload
 from tests.support.agents import RawAgent, client_ssl, create_token
+from tests.support.browser_socket import session_cookie
 from tests.support.server import ServerProcess
 from tests.support.users import sign_in
 
@@ -66,7 +67,7 @@ def test_burst_arrives_batched(server: ServerProcess) -> None:
     admin = sign_in(server)
     token = create_token(admin)
     raws = [RawAgent.enroll(server, token, hostname=f"burst-{n:03d}") for n in range(AGENTS)]
-    cookie = f"guru_session={admin.client.cookies['guru_session']}"
+    cookie = session_cookie(admin)
     frames = asyncio.run(burst(server, cookie, raws))
     batches = [f for f in frames if f["type"] == "machines"]
     assert len(batches) <= AGENTS / 10, f"{len(batches)} frames for {AGENTS} changes"

@@ -7,12 +7,11 @@ with a close code saying why, and a log line. Handlers for each message type are
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnect
 
 from guruconnect import __version__
 from guruconnect.protocol import (
@@ -36,7 +35,7 @@ from guruconnect.server.agents.presence import AgentLink
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.http.origin import origin_allowed
-from guruconnect.server.http.websocket import receive_frame
+from guruconnect.server.http.websocket import close_quietly, receive_frame
 from guruconnect.server.machines import service
 from guruconnect.server.machines.events import publish_machine, publish_summary
 from guruconnect.server.machines.schemas import MachineOut
@@ -56,9 +55,7 @@ class _Channel:
         await self.ws.send_bytes(frame)
 
     async def close(self, code: int, reason: str) -> None:
-        if self.ws.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):  # already closing
-                await self.ws.close(code, reason)
+        await close_quietly(self.ws, code, reason)
 
 
 class AgentSession:
@@ -170,7 +167,7 @@ class AgentSession:
                 exc.reason,
                 exc.code,
             )
-            await _Channel(self.ws).close(exc.code, exc.reason)
+            await close_quietly(self.ws, exc.code, exc.reason)
         except WebSocketDisconnect:
             pass
         finally:

@@ -7,12 +7,11 @@ its agent in DesktopOpen over the agent's own authenticated, pinned socket.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnect
 
 from guruconnect.protocol import CloseCode, ProtocolError
 from guruconnect.protocol.codec import decode_worker
@@ -20,7 +19,7 @@ from guruconnect.protocol.desktop import MediaHello, Monitors, TileFrame, VideoF
 from guruconnect.server.desktop.outbox import Outbox
 from guruconnect.server.desktop.session import DesktopSession, SessionState, WorkerLink
 from guruconnect.server.http.origin import origin_allowed
-from guruconnect.server.http.websocket import receive_frame
+from guruconnect.server.http.websocket import close_quietly, receive_frame
 from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.desktop")
@@ -30,12 +29,6 @@ HELLO_TIMEOUT = 10.0
 # The worker sends a frame whenever the screen changes; a still screen may be silent
 # for a long time, so this only catches a dead peer (the server sends pings too).
 IDLE_LIMIT = 600.0
-
-
-async def close_quietly(ws: WebSocket, code: int, reason: str) -> None:
-    if ws.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # already going
-            await ws.close(code, reason)
 
 
 async def _attach(state: AppState, ws: WebSocket) -> tuple[DesktopSession, WorkerLink]:

@@ -37,10 +37,9 @@ from guruconnect.server.auth.websocket import accept_browser, authenticate_brows
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop.authorize import clamp_pointer
-from guruconnect.server.desktop.media_socket import close_quietly
 from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
 from guruconnect.server.desktop.session import DesktopSession, SessionState, Viewer
-from guruconnect.server.http.websocket import receive_frame
+from guruconnect.server.http.websocket import close_quietly, receive_frame
 from guruconnect.server.machines.events import publish_machine
 from guruconnect.server.state import AppState, get_state
 

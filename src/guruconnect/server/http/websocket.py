@@ -1,11 +1,12 @@
-"""Receiving one frame with a deadline, the same way on every WebSocket we serve."""
+"""Receiving with a deadline and closing without fuss, the same on every WebSocket we serve."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import WebSocket
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from guruconnect.protocol import CloseCode, ProtocolError
 
@@ -25,3 +26,10 @@ async def receive_frame(ws: WebSocket, limit: float) -> bytes | str:
         return data
     text = message.get("text")
     return text if isinstance(text, str) else ""
+
+
+async def close_quietly(ws: WebSocket, code: int, reason: str) -> None:
+    """Close if still open; a peer that already left or a close under way is fine."""
+    if ws.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await ws.close(code, reason)

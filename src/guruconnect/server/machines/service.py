@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guruconnect import __version__
 from guruconnect.protocol import Inventory, MetadataUpdate
-from guruconnect.server.auth.principal import Principal
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.machines.facts import apply_guest, refresh_search_text, version_key
@@ -59,13 +58,6 @@ def to_out(
         os_build=m.os_build,
         outdated=0 < m.agent_version_key < CURRENT_VERSION_KEY,
     )
-
-
-async def visible_machines(db: AsyncSession, principal: Principal) -> list[Machine]:
-    query = select(Machine).order_by(Machine.name)
-    if "*" not in principal.company_scope:
-        query = query.where(Machine.company.in_(principal.company_scope))
-    return list(await db.scalars(query))
 
 
 async def apply_inventory(
