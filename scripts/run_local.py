@@ -107,7 +107,7 @@ def main() -> int:
             )
         )
         print(
-            f"\n  GuruConnect is running.\n  Dashboard: {URL}/  (self-signed certificate)\n"
+            f"\n  GuruConnect is running.\n  Dashboard: {URL}/console  (self-signed certificate)\n"
             "  First administrator, if you have none yet:\n"
             "    .venv/bin/guruconnect admin create-user admin --role admin "
             "--data-dir var --generate-password\n"

@@ -135,7 +135,7 @@ def open_viewer(browser: Browser, s: Stack) -> Page:
     context = browser.new_context(ignore_https_errors=True, viewport=VIEWPORT)  # type: ignore[arg-type]
     page = context.new_page()
     browser_sign_in(page, s.server)
-    page.goto(f"{s.server.url}/#/view/{s.agent.agent_id}")
+    page.goto(f"{s.server.url}/console#/view/{s.agent.agent_id}")
     expect(page.locator("#release-control")).to_be_visible(timeout=30000)
     page.wait_for_function("() => (window.__guruViewer?.framesDrawn ?? 0) > 0", timeout=30000)
     install(page)

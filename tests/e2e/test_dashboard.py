@@ -21,7 +21,7 @@ def browser_sign_in(page: Page, server: ServerProcess, *, again: bool = False) -
     """First sign-in: password, then enroll TOTP from the secret the page shows.
     With ``again``, sign out and in once more, typing a code (waits for a fresh step)."""
     username, password = new_user(server)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/console")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#login-submit")
@@ -106,7 +106,7 @@ def test_hostile_agent_strings_render_as_text(page: Page, server: ServerProcess)
 
 @pytest.mark.provokes_csp_violation
 def test_csp_header_forbids_inline_script(page: Page, server: ServerProcess) -> None:
-    response = page.goto(server.url + "/")
+    response = page.goto(server.url + "/console")
     assert response is not None
     csp = response.headers["content-security-policy"]
     assert (

@@ -135,7 +135,7 @@ def signed_in_context(browser: Browser, rc_server: ServerProcess) -> Iterator[Br
 
 def open_viewer(context: BrowserContext, server: ServerProcess, desk: Desk) -> Page:
     page = context.new_page()
-    page.goto(f"{server.url}/#/view/{desk.agent.agent_id}")
+    page.goto(f"{server.url}/console#/view/{desk.agent.agent_id}")
     # The first viewer of a machine gets control; the toolbar says so.
     expect(page.locator("#release-control")).to_be_visible(timeout=30000)
     page.wait_for_function("() => (window.__guruViewer?.framesDrawn ?? 0) > 0", timeout=30000)

@@ -156,7 +156,7 @@ describe("viewer connection", () => {
 
 describe("viewer route", () => {
   it("round-trips machine ids through the hash", () => {
-    expect(viewerHref("m-1")).toBe("/#/view/m-1");
+    expect(viewerHref("m-1")).toBe("/console#/view/m-1");
     expect(viewRoute("#/view/m-1")).toBe("m-1");
     expect(viewRoute(new URL(`http://x${viewerHref("a b/é")}`).hash)).toBe("a b/é");
     expect(viewRoute("#/machines")).toBeNull();

@@ -13,7 +13,13 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 router = APIRouter(include_in_schema=False)
 
 
+# The dashboard lives under /console: the server's public root is the end users' support
+# portal, which must reveal nothing about the dashboard behind it.
+DASHBOARD_PATH = "/console"
+
+
 @router.get("/")
+@router.get(DASHBOARD_PATH)
 async def index() -> Response:
     page = STATIC_DIR / "index.html"
     if not page.is_file():

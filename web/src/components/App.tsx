@@ -11,7 +11,7 @@ type Phase = { kind: "loading" } | { kind: "login"; notice: string | null } | { 
 
 export function App({ api }: { api: ApiClient }) {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
-  // /#/view/<machine_id> is a remote-control viewer tab, without the dashboard chrome.
+  // /console#/view/<machine_id> is a remote-control viewer tab, without the dashboard chrome.
   const [viewId, setViewId] = useState<string | null>(() => viewRoute(location.hash));
 
   useEffect(() => {

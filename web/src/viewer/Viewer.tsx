@@ -1,4 +1,4 @@
-// Full-window remote-control viewer (/#/view/<machine_id>): toolbar, the remote
+// Full-window remote-control viewer (/console#/view/<machine_id>): toolbar, the remote
 // screen on a canvas, and a status bar. Drawing and input bypass Preact entirely (see
 // session.ts); Preact only renders the chrome, about once a second.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";

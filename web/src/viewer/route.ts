@@ -1,9 +1,9 @@
-// The viewer opens in its own tab at /#/view/<machine_id>: the same page as the
+// The viewer opens in its own tab at /console#/view/<machine_id>: the same page as the
 // dashboard, routed on the hash to a full-window viewer.
 const VIEW_RE = /^#\/view\/([^/?#]+)$/;
 
 export function viewerHref(machineId: string): string {
-  return `/#/view/${encodeURIComponent(machineId)}`;
+  return `/console#/view/${encodeURIComponent(machineId)}`;
 }
 
 // The machine id in a viewer hash, or null for any other page.
