@@ -23,6 +23,7 @@ PUBLIC = {
     ("GET", "/healthz"),  # load balancers
     ("GET", "/metrics"),  # Prometheus, restricted by network instead
     ("GET", "/"),  # the dashboard shell, which then signs in
+    ("GET", "/console"),  # the same shell at its own address
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs"),
 }
