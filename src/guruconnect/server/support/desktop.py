@@ -1,0 +1,54 @@
+"""Lets the remote-desktop viewer (server/desktop/) reach a support session's screen.
+
+The viewer addresses it as ``support-<session id>``. Opening it needs the
+support:sessions scope, the session being this technician's (a first-come one is
+claimed by opening it), and the guest's consent: the relay gets the guest's link
+from ``SupportHub.desktop_link``, which has none to give without consent, so no
+DesktopOpen can ever reach an agent whose user did not press Allow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guruconnect.server.audit import chain
+from guruconnect.server.auth.principal import Principal
+from guruconnect.server.auth.roles import Scope
+from guruconnect.server.db.models import SupportSession
+from guruconnect.server.state import AppState
+from guruconnect.server.support import control, service
+from guruconnect.server.support.hub import SUPPORT_TARGET_PREFIX
+from guruconnect.server.support.lifecycle import Consent, Status
+
+
+def is_support_target(target: str) -> bool:
+    return target.startswith(SUPPORT_TARGET_PREFIX)
+
+
+async def authorize_viewer(state: AppState, principal: Principal, target: str) -> str | None:
+    """None if ``principal`` may view ``target`` now, else why not (for the close reason)."""
+    if not principal.can(Scope.SUPPORT_SESSIONS):
+        return "no such machine"
+    async with state.db() as db:
+        try:
+            session = await service.get_visible(
+                db, principal, target.removeprefix(SUPPORT_TARGET_PREFIX)
+            )
+            await control.claim(state, db, session, principal)
+        except service.Refused:
+            return "no such machine"
+    if session.status != Status.ACTIVE or session.consent != Consent.ALLOWED:
+        return "the user has not allowed access to the screen"
+    return None
+
+
+async def record_view(
+    state: AppState, target: str, principal: Principal, action: str, details: dict[str, Any]
+) -> None:
+    """Audit who watched which support session's screen, as for machines."""
+    async with state.db() as db:
+        session = await db.get(SupportSession, target.removeprefix(SUPPORT_TARGET_PREFIX))
+        if session is None:
+            return
+        await chain.record(db, principal, action, service.target(session), details)
+        await db.commit()
