@@ -52,6 +52,7 @@ class Settings:
     support_join_max_failures_global: int = 100
     support_join_failure_window_seconds: int = 600
     support_reconnect_grace_seconds: int = 20
+    support_agent_cache_dir: str = ""  # "" = <data_dir>/support-agent
 
     # --- derived values -------------------------------------------------------------
 

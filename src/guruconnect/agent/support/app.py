@@ -106,7 +106,7 @@ def run(cfg: SupportConfig, run_dir: Path) -> int:
         finally:
             events.put(LINK_DONE)
 
-    window = SupportWindow(root, f"{cfg.portal_name} support", events, link.submit, link.end)
+    window = SupportWindow(root, cfg.portal_name, events, link.submit, link.end)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         # Runs in the main thread between Tk events (the window polls every 50 ms).

@@ -31,7 +31,7 @@ class SupportConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     server_fingerprint: Annotated[str, Meta(pattern=r"^([0-9a-f]{64})?$")]
     join_token: Annotated[str, Meta(pattern=JOIN_TOKEN_PATTERN)]
     # Shown in the window title; the portal's configured name.
-    portal_name: Annotated[str, Meta(min_length=1, max_length=120)] = "GuruConnect"
+    portal_name: Annotated[str, Meta(min_length=1, max_length=128)] = "GuruConnect Support"
     max_backoff: Annotated[float, Meta(gt=0, le=600)] = 15.0
 
     def __post_init__(self) -> None:
