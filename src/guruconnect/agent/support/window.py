@@ -26,6 +26,7 @@ ALLOW_BG = "#1e7b34"
 DENY_BG = "#b3261e"
 END_BG = "#44474e"
 ENTRY_BG = "#fffdf0"
+CHAT_BG = "#f3f6fb"
 LINK_DONE = object()  # put on the queue by the link thread when it has finished
 
 
@@ -77,7 +78,9 @@ class SupportWindow:
         self.deny.pack(side="left", padx=8)
         self.sharing = tk.Label(self.root, anchor="w")
 
-        self.chat = scrolledtext.ScrolledText(self.root, height=12, wrap="word", state="disabled")
+        self.chat = scrolledtext.ScrolledText(
+            self.root, height=12, wrap="word", state="disabled", bg=CHAT_BG
+        )
         self.chat.pack(fill="both", expand=True, padx=10, pady=4)
         row = tk.Frame(self.root)
         row.pack(fill="x", padx=10, pady=4)
