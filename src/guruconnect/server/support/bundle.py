@@ -21,6 +21,7 @@ when they do not match.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib.metadata as metadata
 import json
@@ -148,9 +149,11 @@ def payload_files() -> list[tuple[str, Path]]:
     return sorted(files.items())
 
 
+@functools.cache
 def payload_key() -> str:
     """Changes whenever the payload would: our version and code, the dependencies'
-    versions, the interpreter's minor version and the architecture."""
+    versions, the interpreter's minor version and the architecture. Computed once per
+    process (the installed code does not change under a running server)."""
     digest = hashlib.sha256()
     digest.update(f"{guruconnect.__version__}|{_python_tag()}|{platform.machine()}".encode())
     for dist in agent_distributions():
