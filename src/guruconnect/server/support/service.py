@@ -148,7 +148,7 @@ async def create(
             "support.created",
             target(session),
             {"assigned_to": session.technician_name or "first-come", "name": name,
-             "expires_at": session.expires_at},
+             "expires_at": session.expires_at.isoformat() if session.expires_at else None},
         )  # fmt: skip
         await db.commit()
         return session
