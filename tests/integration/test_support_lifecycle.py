@@ -106,7 +106,7 @@ class GuestDesktop:
         rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
         deadline = time.monotonic() + timeout
         while True:
-            with mss.mss(display=self.display) as grab:
+            with mss.MSS(display=self.display) as grab:
                 shot = grab.grab(grab.monitors[0])
                 pixels = np.frombuffer(shot.bgra, np.uint8).reshape(shot.height, shot.width, 4)
             match = (
