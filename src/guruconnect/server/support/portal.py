@@ -152,7 +152,7 @@ _PAGE = """<!doctype html>
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="referrer" content="no-referrer" />
+    <meta name="referrer" content="same-origin" />
     <title>{name}</title>
     <link rel="stylesheet" href="/static/portal.css" />
     <script src="/static/portal.js" defer></script>
