@@ -12,6 +12,7 @@ X server for the selection (xclip). No hook inside the agent is used.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -333,5 +334,54 @@ def test_deny_gives_the_technician_no_screen(
     finally:
         agent.kill()
     assert session_info(tech, session_id)["status"] == "ended"
+    r = server.client().post("/api/v1/portal/join", json={"code": code})
+    assert r.status_code == 404, r.text
+
+
+def close_window(display: str, window_id: str) -> None:
+    """What a window manager does when the user clicks the close box: send the
+    WM_DELETE_WINDOW client message (there is no window manager on Xvfb)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.protocol import event
+
+    conn = xdisplay.Display(display)
+    try:
+        window = conn.create_resource_object("window", int(window_id))
+        protocols = conn.intern_atom("WM_PROTOCOLS")
+        delete = conn.intern_atom("WM_DELETE_WINDOW")
+        message = event.ClientMessage(window=window, client_type=protocols,
+                                      data=(32, [delete, X.CurrentTime, 0, 0, 0]))  # fmt: skip
+        window.send_event(message, event_mask=X.NoEventMask)
+        conn.flush()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("way_out", ["sigterm", "window_closed"])
+def test_every_way_out_ends_the_session_and_removes_the_agent(
+    support_server: ServerProcess, guest: tuple[GuestDesktop, Path], way_out: str
+) -> None:
+    desktop, home = guest
+    server = support_server
+    tech = sign_in(server, role="technician")
+    created = create_session(tech)
+    session_id, code = str(created["id"]), str(created["code"])
+    script = download_agent(server, portal_join(server, code), home / "Downloads")
+    agent = OneTimeAgent(script, desktop.display, home)
+    try:
+        window = desktop.find_window(WINDOW_NAME)
+        wait_status(tech, session_id, lambda s: bool(s["agent_connected"]), "joined")
+        if way_out == "sigterm":
+            agent.proc.send_signal(signal.SIGTERM)
+        else:
+            close_window(desktop.display, window)
+        assert agent.wait_exit() == 0, agent.log()
+        assert agent.leftovers() == [], agent.log()
+    finally:
+        agent.kill()
+    # The agent said goodbye (EndSession): the session ends at once, no reconnect grace.
+    info = session_info(tech, session_id)
+    assert info["status"] == "ended", info
     r = server.client().post("/api/v1/portal/join", json={"code": code})
     assert r.status_code == 404, r.text
