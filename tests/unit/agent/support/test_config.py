@@ -79,3 +79,12 @@ def test_encode_refuses_an_invalid_struct() -> None:
                         join_token="no")  # fmt: skip
     with pytest.raises(SupportConfigError, match="join_token"):
         encode_support_config(bad)
+
+
+def test_cli_entry_reports_a_bad_config(tmp_path: Path) -> None:
+    from guruconnect.agent.cli import main
+
+    path = tmp_path / "support.json"
+    path.write_text(json.dumps({**GOOD, "join_token": "nope"}))
+    assert main(["support", "--config", str(path)]) == 1
+    assert main(["support"]) == 2  # --config is required
