@@ -184,12 +184,15 @@ class GuestSession:
         agent the grace period to come back, then end the session."""
         if self.link is None or not self.state.support.detach(self.link):
             return
+        if not self.ended:  # first, so that nothing below can leave the session dangling
+            control.end_unless_back(self.state, self.session_id)
         await control.close_desktop(self.state, self.session_id, "the user's agent left")
-        session = await self._session()
-        await publish_session(self.state, session)
-        if self.ended or session.status not in LIVE:
-            return
-        control.end_unless_back(self.state, self.session_id)
+        try:
+            await publish_session(self.state, await self._session())  # agent_connected: false
+        except Exception:  # the timer above still ends the session
+            log.exception(
+                "support session %s: could not publish the agent leaving", self.session_id
+            )
 
     async def run(self) -> None:
         idle_limit = 3.0 * self.state.settings.heartbeat_interval_seconds + 5
