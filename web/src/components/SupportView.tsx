@@ -202,7 +202,12 @@ function SessionTable({
             <td class={`status support-${s.status}`}>{statusLabel(s)}</td>
             <td>{s.technician || "first-come"}</td>
             <td>{s.guest.username || s.guest.hostname || EMPTY}</td>
-            <td>{live ? formatDateTime(s.created_at) : formatDuration(s.duration_seconds)}</td>
+            <td>
+              {live ? formatDateTime(s.created_at) : formatDuration(s.duration_seconds)}
+              {live && s.expires_at && s.status === "waiting" ? (
+                <span class="muted"> (code expires {formatDateTime(s.expires_at)})</span>
+              ) : null}
+            </td>
             <td class="actions">
               {live ? <CopyButton text={s.link} label="Copy link" /> : null}
               {live ? (
