@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -276,12 +277,22 @@ def test_portal_input_is_validated(server: ServerProcess) -> None:
     assert client.get("/portal/agent/" + "A" * 43 + "/linux").status_code == 404
 
 
-def test_portal_page_reveals_only_its_name(server_factory: Factory) -> None:
-    server = server_factory("sqlite", GURU_PORTAL_NAME="Acme <Help> Desk")
+def test_portal_page_reveals_only_its_name_and_logo(
+    server_factory: Factory, tmp_path: Path
+) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(b"\x89PNG\r\n\x1a\n fake but served as is")
+    server = server_factory(
+        "sqlite", GURU_PORTAL_NAME="Acme <Help> Desk", GURU_PORTAL_LOGO_PATH=str(logo)
+    )
+    served = server.client().get("/portal/logo")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == logo.read_bytes()
     page = server.client().get("/?code=123456")
     assert page.status_code == 200
     assert "Acme &lt;Help&gt; Desk" in page.text and 'value="123456"' in page.text
     assert "/static/portal.js" in page.text and "app.js" not in page.text
+    assert 'src="/portal/logo"' in page.text
     assert "console" not in page.text.lower() and "guruconnect" not in page.text.lower()
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert 'value="<' not in server.client().get("/?code=<script>").text
