@@ -498,3 +498,26 @@ def test_support_sockets_check_origin_and_sign_in(server: ServerProcess) -> None
         browser_socket(server, "/ws/support-live", tech, origin="https://evil.example")
     with pytest.raises(InvalidStatus, match="403"):
         connect(f"{server.ws_url}/ws/support", ssl=client_ssl(), origin="https://evil.example")  # type: ignore[arg-type]
+
+
+def test_after_a_restart_the_guest_may_reconnect_else_the_session_ends(
+    server_factory: Factory,
+) -> None:
+    server = server_factory("sqlite", GURU_SUPPORT_RECONNECT_GRACE_SECONDS="10")
+    tech = sign_in(server, "technician")
+    back, gone = create_session(tech), create_session(tech)
+    back_token = portal_join(server, str(back["code"]))
+    gone_token = portal_join(server, str(gone["code"]))
+    with guest_socket(server) as first, guest_socket(server) as second:
+        hello(first, back_token)
+        hello(second, gone_token)
+        first.send(encode(ChatSend(text="before the restart")))
+        recv(first, ChatLine)
+        server.stop()  # both sockets drop with the server, without EndSession
+    server.start()
+    with guest_socket(server) as again:
+        welcome = hello(again, back_token)
+        assert [line.text for line in welcome.history] == ["before the restart"]
+        wait_for(lambda: session_of(tech, gone["id"])["status"] == "ended", "the orphan ended")
+        assert session_of(tech, gone["id"])["end_reason"] == "agent_left"
+        assert session_of(tech, back["id"])["status"] == "joined"
