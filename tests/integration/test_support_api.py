@@ -327,7 +327,7 @@ def test_guest_joins_chats_consents_and_the_technician_ends(server: ServerProces
         assert other.client.get(f"/api/v1/support-sessions/{made['id']}").status_code == 404
         # Before consent: no viewer, no DesktopOpen.
         with browser_socket(server, f"/ws/viewer/support-{made['id']}", tech) as v:
-            assert closed_with(v) == 4404
+            assert closed_with(v) == 4403
         guest.send(encode(ChatSend(text="My screen is frozen")))
         echoed = recv(guest, ChatLine)
         assert isinstance(echoed, ChatLine) and echoed.sender == "guest"
@@ -392,7 +392,7 @@ def test_deny_means_no_desktop_ever(server: ServerProcess) -> None:
         wait_for(lambda: session_of(tech, made["id"])["consent"] == "denied", "denied")
         guest.send(encode(Consent(allowed=True)))  # changing one's mind later is refused
         with browser_socket(server, f"/ws/viewer/support-{made['id']}", tech) as v:
-            assert closed_with(v) == 4404
+            assert closed_with(v) == 4403
         got = session_of(tech, made["id"])
         assert got["status"] == "joined" and got["consent"] == "denied"
         # Nothing but the (empty) rest of the conversation: no DesktopOpen arrived.

@@ -153,7 +153,7 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     if support_desktop.is_support_target(machine_id):
         refusal = await support_desktop.authorize_viewer(state, principal, machine_id[:64])
         if refusal is not None:
-            await ws.close(CloseCode.NOT_FOUND, refusal)
+            await ws.close(*refusal)
             return
         target = machine_id[:64]
     else:

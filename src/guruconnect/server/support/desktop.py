@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from guruconnect.protocol import CloseCode
 from guruconnect.server.audit import chain
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
@@ -25,10 +26,13 @@ def is_support_target(target: str) -> bool:
     return target.startswith(SUPPORT_TARGET_PREFIX)
 
 
-async def authorize_viewer(state: AppState, principal: Principal, target: str) -> str | None:
-    """None if ``principal`` may view ``target`` now, else why not (for the close reason)."""
+async def authorize_viewer(
+    state: AppState, principal: Principal, target: str
+) -> tuple[CloseCode, str] | None:
+    """None if ``principal`` may view ``target`` now, else the close code and reason:
+    4404 for a session that is not theirs (as if it did not exist), 4403 without consent."""
     if not principal.can(Scope.SUPPORT_SESSIONS):
-        return "no such machine"
+        return CloseCode.NOT_FOUND, "no such machine"
     async with state.db() as db:
         try:
             session = await service.get_visible(
@@ -36,9 +40,9 @@ async def authorize_viewer(state: AppState, principal: Principal, target: str) -
             )
             await control.claim(state, db, session, principal)
         except service.Refused:
-            return "no such machine"
+            return CloseCode.NOT_FOUND, "no such machine"
     if session.status != Status.ACTIVE or session.consent != Consent.ALLOWED:
-        return "the user has not allowed access to the screen"
+        return CloseCode.FORBIDDEN, "the user has not allowed access to the screen"
     return None
 
 
