@@ -385,3 +385,45 @@ def test_every_way_out_ends_the_session_and_removes_the_agent(
     assert info["status"] == "ended", info
     r = server.client().post("/api/v1/portal/join", json={"code": code})
     assert r.status_code == 404, r.text
+
+
+def test_the_agent_comes_back_after_losing_the_server(
+    support_server: ServerProcess, guest: tuple[GuestDesktop, Path]
+) -> None:
+    """The server dies mid-session (kill -9: to the agent, a lost network) and comes back:
+    the agent reconnects with the same join token, the chat is shown again exactly once,
+    consent is remembered and the screen can be viewed again."""
+    desktop, home = guest
+    server = support_server
+    tech = sign_in(server, role="technician")
+    created = create_session(tech)
+    session_id = str(created["id"])
+    script = download_agent(server, portal_join(server, str(created["code"])), home / "Downloads")
+    agent = OneTimeAgent(script, desktop.display, home)
+    try:
+        desktop.find_window(WINDOW_NAME)
+        desktop.click(ALLOW_BG)
+        wait_status(tech, session_id, lambda s: s["status"] == "active", "active")
+        chat = f"/api/v1/support-sessions/{session_id}/chat"
+        r = tech.post(chat, json={"text": "before the cut"})
+        assert r.status_code == 201, r.text
+        desktop.wait_chat("before the cut")
+
+        server.kill9()
+        server.start()
+        info = wait_status(tech, session_id, lambda s: bool(s["agent_connected"]), "rejoined")
+        assert info["consent"] == "allowed"
+        r = tech.post(chat, json={"text": "after the cut"})
+        assert r.status_code == 201, r.text
+        text = desktop.wait_chat("after the cut")
+        assert text.count("before the cut") == 1, text
+        assert agent.proc.poll() is None
+        frame = first_frame(server, tech, str(info["desktop_target"]))
+        assert isinstance(frame, VideoFrame | TileFrame)
+
+        r = tech.post(f"/api/v1/support-sessions/{session_id}/end")
+        assert r.status_code == 200, r.text
+        assert agent.wait_exit() == 0, agent.log()
+        assert agent.leftovers() == [], agent.log()
+    finally:
+        agent.kill()

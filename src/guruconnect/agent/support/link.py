@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import guruconnect
 from guruconnect.agent.backoff import Backoff
-from guruconnect.agent.connection import ServerClosed, describe_failure
+from guruconnect.agent.connection import RESTART_CLOSE_CODES, ServerClosed, describe_failure
 from guruconnect.agent.support.config import SupportConfig
 from guruconnect.agent.support.desktop import ConsentRequired, SupportDesktop
 from guruconnect.agent.support.state import (
@@ -170,7 +170,8 @@ class SupportLink:
                 self.finished = True
                 self.emit(Failed(final))
                 return
-            delay = self.backoff.next_delay()
+            restarting = isinstance(exc, ServerClosed) and exc.code in RESTART_CLOSE_CODES
+            delay = self.backoff.quick_delay() if restarting else self.backoff.next_delay()
             reason = describe_failure(exc) if exc is not None else None
             if reason is None:
                 log.error("support link failed unexpectedly", exc_info=exc)
