@@ -65,6 +65,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--skip-fleet", action="store_true",
         help="skip the 100,000-machine list/search benchmark (bench/fleet/run.py)",
     )  # fmt: skip
+    p.add_argument(
+        "--skip-support", action="store_true",
+        help="skip the one-time support agent benchmark (bench/support/run.py)",
+    )  # fmt: skip
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON results")
@@ -462,6 +466,8 @@ def cli(argv: list[str]) -> int:
         failed |= run_desktop_bench(args.quick) != 0
     if not args.skip_fleet:
         failed |= run_fleet_bench(args) != 0
+    if not args.skip_support:
+        failed |= run_support_bench(args.quick) != 0
     return 1 if failed else 0
 
 
@@ -482,6 +488,15 @@ def run_fleet_bench(args: argparse.Namespace) -> int:
     extra += ["--skip-postgres"] if args.skip_postgres else []
     extra += ["--skip-sqlite"] if args.skip_sqlite else []
     print("\nFinding machines (bench/fleet/run.py) ...", flush=True)
+    return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
+
+
+def run_support_bench(quick: bool) -> int:
+    """bench/support in its own process: size, cold build and per-download bake time of
+    the Linux one-time agent. Writes bench/results/support.json."""
+    script = Path(__file__).resolve().parent / "support" / "run.py"
+    extra = ["--downloads", "50"] if quick else []
+    print("\nOne-time support agent (bench/support/run.py) ...", flush=True)
     return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
 
 

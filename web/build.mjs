@@ -24,6 +24,20 @@ await build({
   logLevel: "info",
 });
 
+// The public support portal at "/": its own small bundle, sharing no code with the
+// dashboard, and old-browser friendly (without JavaScript its form still works).
+await build({
+  entryPoints: [resolve(here, "src/portal/portal.ts")],
+  outfile: resolve(outdir, "portal.js"),
+  bundle: true,
+  minify: true,
+  target: "es2017",
+  format: "iife",
+  legalComments: "none",
+  logLevel: "info",
+});
+await copyFile(resolve(here, "src/portal/portal.css"), resolve(outdir, "portal.css"));
+
 for (const name of ["index.html", "app.css"]) {
   await copyFile(resolve(here, "src", name), resolve(outdir, name));
 }

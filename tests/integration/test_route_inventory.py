@@ -22,15 +22,20 @@ PUBLIC = {
     ("POST", "/api/v1/setup/bootstrap"),  # the one-time bootstrap token; 404 once an admin exists
     ("GET", "/healthz"),  # load balancers
     ("GET", "/metrics"),  # Prometheus, restricted by network instead
-    ("GET", "/"),  # the dashboard shell, which then signs in
-    ("GET", "/console"),  # the same shell at its own address
+    ("GET", "/console"),  # the dashboard shell, which then signs in
+    ("GET", "/"),  # the end users' support portal (support/portal.py)
+    ("POST", "/portal/join"),  # the portal's code check without JavaScript; rate-limited
+    ("POST", "/api/v1/portal/join"),  # the portal's code check; rate-limited, audited
+    ("GET", "/portal/logo"),  # the configured portal logo
+    ("GET", "/portal/agent/{join_token}/linux"),  # authenticated by the join token in the path
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs"),
 }
 PUBLIC_PREFIXES = ("/api/v1/setup/",)  # the catch-all that always answers 404
 # Each authenticates in its handshake: agents by signature, browsers by session cookie
 # and Origin, desktop workers by a one-time token (test_desktop_relay.py).
-WEBSOCKETS = {"/ws/agent", "/ws/dashboard", "/ws/viewer/{machine_id}", "/ws/media"}
+WEBSOCKETS = {"/ws/agent", "/ws/dashboard", "/ws/viewer/{machine_id}", "/ws/media",
+              "/ws/support", "/ws/support-live"}  # fmt: skip
 
 
 def routes() -> list[tuple[str, str]]:

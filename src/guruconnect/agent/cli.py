@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handler = {"enroll": _enroll, "run": _run, "reconfigure": _reconfigure}[args.command]
+    handlers = {"enroll": _enroll, "run": _run, "reconfigure": _reconfigure, "support": _support}
+    handler = handlers[args.command]
     return handler(args)
 
 
@@ -140,7 +141,25 @@ def _parser() -> argparse.ArgumentParser:
     reconfigure_cmd.add_argument(
         "--description", type=_text, help="free text shown with the machine"
     )
+
+    support_cmd = commands.add_parser(
+        "support",
+        help="run the one-time support agent (development; users get it from the portal)",
+        description="Join one attended support session with a baked support config "
+        "(server URL, certificate pin, join token), as the portal's download does.",
+    )
+    support_cmd.add_argument("--config", type=Path, required=True, metavar="FILE")
+    support_cmd.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO",
+        help="logging verbosity (default: INFO)",
+    )  # fmt: skip
     return parser
+
+
+def _support(args: argparse.Namespace) -> int:
+    from guruconnect.agent.support.app import main as support_main  # Tk only when needed
+
+    return support_main(["--config", str(args.config), "--log-level", args.log_level])
 
 
 def _metadata_options(parser: argparse.ArgumentParser, default: str | None = "") -> None:

@@ -15,6 +15,7 @@ from guruconnect.protocol.desktop import (
 )
 from guruconnect.protocol.errors import CloseCode, ProtocolError
 from guruconnect.protocol.messages import AgentMessage, ServerMessage
+from guruconnect.protocol.support import SupportAgentMessage, SupportServerMessage
 
 MAX_FRAME_BYTES = 256 * 1024
 
@@ -28,6 +29,12 @@ _to_worker_decoder: msgspec.msgpack.Decoder[ToWorkerMessage] = msgspec.msgpack.D
 _viewer_in_decoder: msgspec.msgpack.Decoder[ViewerInbound] = msgspec.msgpack.Decoder(ViewerInbound)
 _viewer_out_decoder: msgspec.msgpack.Decoder[ViewerOutbound] = msgspec.msgpack.Decoder(
     ViewerOutbound
+)
+_support_agent_decoder: msgspec.msgpack.Decoder[SupportAgentMessage] = msgspec.msgpack.Decoder(
+    SupportAgentMessage
+)
+_support_server_decoder: msgspec.msgpack.Decoder[SupportServerMessage] = msgspec.msgpack.Decoder(
+    SupportServerMessage
 )
 
 T = TypeVar("T")
@@ -80,3 +87,13 @@ def decode_viewer_inbound(frame: bytes | str) -> ViewerInbound:
 def decode_viewer_outbound(frame: bytes | str) -> ViewerOutbound:
     """Decode a frame the server sent to a viewer (used by tests and tools)."""
     return _decode(_viewer_out_decoder, frame, MAX_MEDIA_FRAME_BYTES)
+
+
+def decode_support_agent(frame: bytes | str) -> SupportAgentMessage:
+    """Decode a frame the one-time support agent sent on /ws/support."""
+    return _decode(_support_agent_decoder, frame)
+
+
+def decode_support_server(frame: bytes | str) -> SupportServerMessage:
+    """Decode a frame the server sent on /ws/support."""
+    return _decode(_support_server_decoder, frame)

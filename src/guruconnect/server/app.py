@@ -33,6 +33,11 @@ from guruconnect.server.searches import routes as searches
 from guruconnect.server.setup import bootstrap
 from guruconnect.server.setup import routes as setup
 from guruconnect.server.state import AppState
+from guruconnect.server.support import live as support_live
+from guruconnect.server.support import portal as support_portal
+from guruconnect.server.support import routes as support
+from guruconnect.server.support import socket as support_socket
+from guruconnect.server.support import startup as support_startup
 
 log = logging.getLogger("guruconnect.server")
 SEEN_FLUSH_SECONDS = 5.0
@@ -85,6 +90,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     live_socket.router,
     viewer_socket.router,
     media_socket.router,
+    support.router,
+    support_portal.router,
+    support_socket.router,
+    support_live.router,
 )
 
 
@@ -106,6 +115,7 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
                 token = await bootstrap.issue_if_needed(db)
             if token:
                 announce_bootstrap(state, token)
+        await support_startup.adopt_orphans(state)
         flusher = asyncio.create_task(_flush_periodically(state))
         log.info("GuruConnect %s serving at %s", __version__, settings.effective_public_url)
         try:
@@ -113,6 +123,7 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
         finally:
             state.shutting_down = True
             flusher.cancel()
+            await support_startup.close_all(state)
             for link in state.presence.links():
                 await link.connection.close(1001, "server shutting down")
             for link in state.presence.links():

@@ -46,6 +46,13 @@ class Settings:
     metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    portal_name: str = "GuruConnect Support"
+    portal_logo_path: str = ""
+    support_join_max_failures_per_ip: int = 10
+    support_join_max_failures_global: int = 100
+    support_join_failure_window_seconds: int = 600
+    support_reconnect_grace_seconds: int = 20
+    support_agent_cache_dir: str = ""  # "" = <data_dir>/support-agent
 
     # --- derived values -------------------------------------------------------------
 
@@ -132,7 +139,13 @@ _AT_LEAST_ONE = (
     "heartbeat_interval_seconds",
     "inventory_interval_seconds",
     "agent_auth_timeout_seconds",
+    "support_join_max_failures_per_ip",
+    "support_join_max_failures_global",
+    "support_join_failure_window_seconds",
+    "support_reconnect_grace_seconds",
 )
+PORTAL_LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                     ".gif": "image/gif", ".webp": "image/webp"}  # fmt: skip
 
 
 def _validate(s: Settings) -> Settings:
@@ -171,6 +184,16 @@ def _validate(s: Settings) -> Settings:
             "setting 'behind_proxy' needs 'public_url' (the https:// address browsers use), "
             "so that sign-in and WebSocket Origin checks know our own origin"
         )
+    if not s.portal_name.strip() or len(s.portal_name) > 128:
+        raise ConfigError("setting 'portal_name' must be 1 to 128 characters")
+    if s.portal_logo_path:
+        logo = Path(s.portal_logo_path)
+        if logo.suffix.lower() not in PORTAL_LOGO_TYPES:
+            raise ConfigError(
+                f"setting 'portal_logo_path': {logo} must be a {', '.join(PORTAL_LOGO_TYPES)} image"
+            )
+        if not logo.is_file():
+            raise ConfigError(f"setting 'portal_logo_path': {logo} is not a readable file")
     for url in (s.public_url, *s.allowed_origins):
         if url and not url.startswith(("https://", "http://")):
             raise ConfigError(f"{url!r} must start with https:// or http://")

@@ -15,6 +15,7 @@ from guruconnect.server.desktop.session import DesktopSessions
 from guruconnect.server.http.client_ip import Network, client_ip, parse_networks
 from guruconnect.server.live.bus import EventBus
 from guruconnect.server.ops.metrics import Metrics
+from guruconnect.server.support.hub import SupportHub
 
 
 @dataclass(slots=True)
@@ -44,6 +45,7 @@ class AppState:
     db: SessionFactory
     bus: EventBus
     limiters: Limiters
+    support: SupportHub
     presence: Presence = field(default_factory=Presence)
     metrics: Metrics = field(default_factory=Metrics)
     desktops: DesktopSessions = field(default_factory=DesktopSessions)
@@ -65,6 +67,7 @@ class AppState:
             db=db,
             bus=bus,
             limiters=Limiters.from_settings(settings),
+            support=SupportHub.from_settings(settings),
             proxies=parse_networks(settings.trusted_proxies),
             metrics_networks=parse_networks(settings.metrics_allowed_networks),
         )

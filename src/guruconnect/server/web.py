@@ -18,7 +18,6 @@ router = APIRouter(include_in_schema=False)
 DASHBOARD_PATH = "/console"
 
 
-@router.get("/")
 @router.get(DASHBOARD_PATH)
 async def index() -> Response:
     page = STATIC_DIR / "index.html"

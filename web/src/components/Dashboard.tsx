@@ -29,18 +29,23 @@ import { DetailPanel } from "./DetailPanel";
 import { EnrollmentView } from "./EnrollmentView";
 import { MachineList, type ListState } from "./MachineList";
 import { Sidebar } from "./Sidebar";
+import { SupportView } from "./SupportView";
 
-type Tab = "machines" | "enrollment" | "api-keys" | "account";
+type Tab = "machines" | "support" | "enrollment" | "api-keys" | "account";
 
 const TAB_LABELS: Record<Tab, string> = {
   machines: "Machines",
+  support: "Support",
   enrollment: "Enrollment",
   "api-keys": "API keys",
   account: "Account",
 };
 
 function tabsFor(user: User): Tab[] {
-  return user.role === "admin" ? ["machines", "enrollment", "api-keys", "account"] : ["machines", "api-keys", "account"];
+  const support: Tab[] = user.role === "viewer" ? [] : ["support"];
+  return user.role === "admin"
+    ? ["machines", ...support, "enrollment", "api-keys", "account"]
+    : ["machines", ...support, "api-keys", "account"];
 }
 
 // The tab and, on the machines tab, every filter live in the URL hash
@@ -456,6 +461,7 @@ export function Dashboard({
         </main>
       ) : (
         <main class="content">
+          {tab === "support" ? <SupportView api={api} onAuthLost={onSessionLost} /> : null}
           {tab === "enrollment" && user.role === "admin" ? <EnrollmentView api={api} now={now} /> : null}
           {tab === "api-keys" ? <ApiKeysView api={api} now={now} /> : null}
           {tab === "account" ? <AccountView api={api} user={user} onPasswordChanged={onPasswordChanged} /> : null}

@@ -16,11 +16,14 @@ class Scope(enum.StrEnum):
     MACHINES_CONTROL = "machines:control"
     ENROLLMENT_MANAGE = "enrollment:manage"
     USERS_MANAGE = "users:manage"
+    SUPPORT_SESSIONS = "support:sessions"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
-    Role.TECHNICIAN: frozenset({Scope.MACHINES_READ, Scope.MACHINES_CONTROL}),
+    Role.TECHNICIAN: frozenset(
+        {Scope.MACHINES_READ, Scope.MACHINES_CONTROL, Scope.SUPPORT_SESSIONS}
+    ),
     Role.VIEWER: frozenset({Scope.MACHINES_READ}),
 }
 

@@ -179,3 +179,53 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SupportSession(Base):
+    """An attended support session (server/support/). ``active_code`` holds the code while
+    the session is live and NULL once it is over: its UNIQUE constraint is what makes a
+    code impossible to hand out twice at once (both databases allow many NULLs)."""
+
+    __tablename__ = "support_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(6))
+    active_code: Mapped[str | None] = mapped_column(String(6), unique=True, default=None)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    note: Mapped[str] = mapped_column(String(1024), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # support/lifecycle.py
+    consent: Mapped[str] = mapped_column(String(16), default="pending")
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_by_name: Mapped[str] = mapped_column(String(64), default="")
+    # NULL: first-come; the first technician to chat or connect claims it.
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    technician_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    joined_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    consent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    ended_by: Mapped[str] = mapped_column(String(64), default="")
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+    join_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    guest_hostname: Mapped[str] = mapped_column(String(256), default="")
+    guest_os: Mapped[str] = mapped_column(String(256), default="")
+    guest_username: Mapped[str] = mapped_column(String(256), default="")
+    guest_ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SupportChat(Base):
+    __tablename__ = "support_chat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True
+    )
+    sender: Mapped[str] = mapped_column(String(16))  # technician | guest
+    author: Mapped[str] = mapped_column(String(256))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

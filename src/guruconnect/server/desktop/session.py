@@ -194,6 +194,9 @@ class DesktopSessions:
         self._by_machine[machine_id] = session
         return session, True
 
+    def get(self, machine_id: str) -> DesktopSession | None:
+        return self._by_machine.get(machine_id)
+
     def by_session_id(self, session_id: str) -> DesktopSession | None:
         for session in self._by_machine.values():
             if session.session_id == session_id:

@@ -30,6 +30,7 @@ from guruconnect.protocol.desktop import (
     TakeControl,
     ViewerInbound,
 )
+from guruconnect.server.agents.presence import AgentLink
 from guruconnect.server.audit import chain
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
@@ -42,6 +43,7 @@ from guruconnect.server.desktop.session import DesktopSession, SessionState, Vie
 from guruconnect.server.http.websocket import close_quietly, receive_frame
 from guruconnect.server.machines.events import publish_machine
 from guruconnect.server.state import AppState, get_state
+from guruconnect.server.support import desktop as support_desktop
 
 log = logging.getLogger("guruconnect.desktop")
 router = APIRouter()
@@ -89,8 +91,13 @@ def _handle(session: DesktopSession, viewer: Viewer, message: ViewerInbound) -> 
         session.to_worker(encode(message))
 
 
+def _link(state: AppState, machine_id: str) -> AgentLink | None:
+    # A support session's guest counts only once they allowed access (support/desktop.py).
+    return state.presence.get(machine_id) or state.support.desktop_link(machine_id)
+
+
 async def _open_session(state: AppState, machine_id: str) -> DesktopSession | None:
-    link = state.presence.get(machine_id)
+    link = _link(state, machine_id)
     if link is None:
         return None
     session, created = state.desktops.get_or_create(machine_id)
@@ -108,6 +115,9 @@ async def _record(
 ) -> None:
     """Audit who watched which machine and for how long; keep the machine's summary
     (hosts connected, last accessed) current for the dashboards."""
+    if support_desktop.is_support_target(machine_id):
+        await support_desktop.record_view(state, machine_id, principal, action, details)
+        return
     async with state.db() as db:
         machine = await db.get(Machine, machine_id)
         if machine is None:
@@ -126,7 +136,7 @@ async def _leave(state: AppState, session: DesktopSession, viewer: Viewer) -> No
     # Nobody watches: nothing may keep capturing (issue: capture only while watched).
     state.desktops.discard(session)
     state.metrics.desktop_sessions.set(len(state.desktops))
-    link = state.presence.get(session.machine_id)
+    link = _link(state, session.machine_id)
     if link is not None:
         await link.connection.send(encode(DesktopClose(session_id=session.session_id)))
     if session.worker is not None:
@@ -140,12 +150,20 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     principal = await accept_browser(state, ws, Scope.MACHINES_READ)
     if principal is None:
         return
-    async with state.db() as db:
-        machine = await db.get(Machine, machine_id[:64])
-    if machine is None or not principal.sees_company(machine.company):
-        await ws.close(CloseCode.NOT_FOUND, "no such machine")
-        return
-    session = await _open_session(state, machine.id)
+    if support_desktop.is_support_target(machine_id):
+        refusal = await support_desktop.authorize_viewer(state, principal, machine_id[:64])
+        if refusal is not None:
+            await ws.close(*refusal)
+            return
+        target = machine_id[:64]
+    else:
+        async with state.db() as db:
+            machine = await db.get(Machine, machine_id[:64])
+        if machine is None or not principal.sees_company(machine.company):
+            await ws.close(CloseCode.NOT_FOUND, "no such machine")
+            return
+        target = machine.id
+    session = await _open_session(state, target)
     if session is None:
         await ws.close(CloseCode.AGENT_GONE, "the machine is offline")
         return
@@ -156,11 +174,9 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
     viewer = Viewer(principal, Outbox(ws.send_bytes), close)
     session.add_viewer(viewer)
     sender = asyncio.create_task(viewer.outbox.run())
-    log.info("%s is viewing machine %s", principal.username, machine.id)
+    log.info("%s is viewing machine %s", principal.username, target)
     joined = time.monotonic()
-    await _record(
-        state, machine.id, principal, "desktop.view_started", {"session": session.session_id}
-    )
+    await _record(state, target, principal, "desktop.view_started", {"session": session.session_id})
     last_heard = time.monotonic()
     try:
         while True:
@@ -191,13 +207,13 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
                     "refused %s from %s on machine %s: %s",
                     type(message).__name__,
                     principal.username,
-                    machine.id,
+                    target,
                     refusal,
                 )
     except ProtocolError as exc:
         log.warning(
             "closing viewer of %s for %s: %s (%d)",
-            machine.id,
+            target,
             principal.username,
             exc.reason,
             exc.code,
@@ -212,4 +228,4 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
         await _leave(state, session, viewer)
         seconds = round(time.monotonic() - joined)
         details = {"session": session.session_id, "seconds": seconds}
-        await _record(state, machine.id, principal, "desktop.view_ended", details)
+        await _record(state, target, principal, "desktop.view_ended", details)

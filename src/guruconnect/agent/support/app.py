@@ -1,0 +1,126 @@
+"""The one-time agent's process: Tk in the main thread, the link in an asyncio thread,
+signals turned into "end the session", and self-removal on every way out.
+
+Exit codes: 0 the session ran and ended, 1 it could not start (config, no display,
+no Tk), 2 the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import queue
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType
+
+from guruconnect.agent.support.cleanup import DIR_MARKER, RemovalRefused, SelfRemoval
+from guruconnect.agent.support.config import (
+    SupportConfig,
+    SupportConfigError,
+    load_support_config,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LINK_JOIN_TIMEOUT = 15.0
+log = logging.getLogger("guruconnect.agent.support")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python3 -m guruconnect.agent.support",
+        description="GuruConnect one-time support agent: joins one support session, asks "
+        "before sharing the screen, offers chat, and removes itself afterwards.",
+    )
+    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="baked config")
+    p.add_argument(
+        "--remove", type=Path, action="append", default=[], metavar="PATH",
+        help="delete this extracted directory or downloaded script when the session ends "
+        "(only accepted for the support agent's own files)",
+    )  # fmt: skip
+    p.add_argument(
+        "--log-level", type=str.upper, default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+    )  # fmt: skip
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        removal = SelfRemoval(list(args.remove))
+    except RemovalRefused as exc:
+        log.error("refusing --remove: %s", exc)
+        return EXIT_USAGE
+    try:
+        try:
+            cfg = load_support_config(args.config)
+        except SupportConfigError as exc:
+            log.error("%s", exc)
+            return EXIT_FAILED
+        run_dir = Path(tempfile.mkdtemp(prefix="guruconnect-support-run-"))
+        (run_dir / DIR_MARKER).touch()
+        removal.paths.append(run_dir)
+        return run(cfg, run_dir)
+    finally:
+        removal.run()
+
+
+def run(cfg: SupportConfig, run_dir: Path) -> int:
+    try:
+        import tkinter as tk
+    except ImportError:
+        log.error(
+            "Python's Tk support is missing; on Debian or Ubuntu it is the package python3-tk"
+        )
+        return EXIT_FAILED
+    from guruconnect.agent.support.desktop import SupportDesktop
+    from guruconnect.agent.support.link import SupportLink
+    from guruconnect.agent.support.window import LINK_DONE, SupportWindow
+
+    try:
+        root = tk.Tk(className="GuruConnectSupport")
+    except tk.TclError as exc:
+        log.error("cannot open the window (is there a graphical display?): %s", exc)
+        return EXIT_FAILED
+
+    events: queue.Queue[object] = queue.Queue()
+    desktop = SupportDesktop(cfg, run_dir)
+    link = SupportLink(cfg, desktop, events.put)
+
+    def link_thread() -> None:
+        try:
+            asyncio.run(link.run())
+        except Exception:
+            log.exception("the support link failed")
+        finally:
+            events.put(LINK_DONE)
+
+    window = SupportWindow(root, cfg.portal_name, events, link.submit, link.end)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        # Runs in the main thread between Tk events (the window polls every 50 ms).
+        log.info("%s: ending the session", signal.Signals(signum).name)
+        window.request_end()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    worker = threading.Thread(target=link_thread, name="support-link", daemon=True)
+    worker.start()
+    log.info("support agent started (pid %d)", os.getpid())
+    try:
+        root.mainloop()
+    finally:
+        link.end()  # the window went away some other way: the session ends with it
+        worker.join(LINK_JOIN_TIMEOUT)
+    return EXIT_OK
