@@ -46,6 +46,7 @@ class Settings:
     metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    clipboard_max_bytes: int = 16 * 1024 * 1024
 
     # --- derived values -------------------------------------------------------------
 
