@@ -53,6 +53,11 @@ class Typist:
         if self._task is not None and not self._task.done() and job in (None, self._job):
             self._task.cancel()
 
+    async def finished(self) -> None:
+        """Wait for the running job to end on its own."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
     async def close(self) -> None:
         self.cancel()
         if self._task is not None:
