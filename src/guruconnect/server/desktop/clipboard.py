@@ -68,6 +68,7 @@ class ClipboardRelay:
     from_worker: dict[int, _Transfer] = field(default_factory=dict)
     requests: dict[int, Viewer] = field(default_factory=dict)
     jobs: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
+    refused: dict[str, int] = field(default_factory=dict)  # viewer id -> transfer over limit
     counter: int = 0
 
     def next_id(self) -> int:
@@ -151,6 +152,9 @@ def refusal(session: DesktopSession, viewer: Viewer, message: msgspec.Struct) ->
 async def from_viewer(
     state: AppState, session: DesktopSession, viewer: Viewer, message: msgspec.Struct
 ) -> None:
+    relay = relay_for(session)
+    if isinstance(message, ClipboardChunk) and relay.refused.get(viewer.id) == message.transfer:
+        return  # the rest of an item already refused as over the limit: said once
     reason = refusal(session, viewer, message)
     if reason is not None:
         state.metrics.desktop_refused.inc()
@@ -163,7 +167,6 @@ async def from_viewer(
                         {"message": type(message).__name__, "reason": reason})  # fmt: skip
             _error(viewer, f"Refused: {reason}.", getattr(message, "transfer", 0))
         return
-    relay = relay_for(session)
     if isinstance(message, ClipboardOffer):
         await _offer_to_worker(state, session, viewer, relay, message)
     elif isinstance(message, ClipboardChunk):
@@ -201,8 +204,10 @@ async def _offer_to_worker(
         log.info("clipboard item of %d bytes from %s over the limit", offer.total,
                  viewer.principal.username)  # fmt: skip
         relay.to_worker = None
+        relay.refused[viewer.id] = offer.transfer
         _error(viewer, over_limit_message(offer.total, limit, remote=False), offer.transfer)
         return
+    relay.refused.pop(viewer.id, None)
     relay.to_worker = _Transfer(offer, [viewer])
     await audit(state, session, viewer, "desktop.clipboard_to_remote", describe(offer))
     session.to_worker(encode(offer))
