@@ -270,6 +270,23 @@ def test_remote_copies_reach_each_technician(
         assert pixels_of(page_read(page)["image/png"]) == [p for row in PICTURE for p in row]
 
 
+def test_large_items_go_in_chunks_both_ways(
+    viewers: tuple[Page, Page], desk: Desk, xclip: str
+) -> None:
+    a, _ = viewers
+    # Just under this server's limit: 14 chunks of 64 KiB, and INCR on the X side.
+    outgoing = ("0123456789abcdef" * 60_000).encode()
+    page_write(a, {"text/plain": outgoing})
+    send_clipboard(a)
+    wait_for(lambda: x_read(xclip, desk.display, "UTF8_STRING") == outgoing,
+             "the large item on the X clipboard")  # fmt: skip
+    incoming = ("zyxwvu" * 160_000).encode()
+    count = probe(a).get("received", 0)
+    x_copy(xclip, desk.display, "UTF8_STRING", incoming)
+    wait_for(lambda: probe(a).get("received", 0) > count, "the large remote copy")
+    assert page_read(a).get("text/plain") == incoming
+
+
 def test_two_technicians_never_see_each_others_clipboard(
     viewers: tuple[Page, Page], desk: Desk, xclip: str
 ) -> None:

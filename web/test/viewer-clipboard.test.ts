@@ -121,6 +121,25 @@ describe("ClipboardSync", () => {
     expect(b.sent).toEqual([]); // no echo to the remote machine
   });
 
+  it("does not echo an item the browser re-encoded on its clipboard", async () => {
+    const a = harness();
+    const b = harness();
+    // Like Chromium: HTML comes back with a <meta charset> in front.
+    const write = b.access.write.bind(b.access);
+    b.access.write = async (item: ClipItem) => {
+      await write({ ...item, html: item.html && enc.encode(`<meta charset="utf-8">${new TextDecoder().decode(item.html)}`) });
+    };
+    a.access.item = { html: enc.encode("<i>remote</i>") };
+    await a.sync.sendClipboard();
+    for (const m of a.sent) await b.sync.onMessage(asReceived(m));
+    await b.sync.syncLocal();
+    expect(b.sent).toEqual([]);
+    // A new local copy is sent as usual.
+    b.access.item = { text: enc.encode("new") };
+    await b.sync.syncLocal();
+    expect(b.sent.length).toBe(2);
+  });
+
   it("drops an item whose hash does not match, and says so", async () => {
     const a = harness();
     const b = harness();

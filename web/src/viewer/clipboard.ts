@@ -105,7 +105,9 @@ export class ClipboardSync {
   private nextId = 1;
   private incoming: Incoming | null = null;
   private pendingRequest = 0;
-  private lastKnown = ""; // fingerprint of the item last sent or received
+  // Fingerprints of the item last sent or received, and of that item as the browser
+  // gives it back (Chromium re-encodes images and sanitizes HTML on its clipboard).
+  private known = new Set<string>();
   private sending = false;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -143,7 +145,7 @@ export class ClipboardSync {
       return false;
     }
     const print = await fingerprint(item);
-    if (!explicit && print === this.lastKnown) return false;
+    if (!explicit && this.known.has(print)) return false;
     return this.sendItem(item, print);
   }
 
@@ -162,7 +164,7 @@ export class ClipboardSync {
       const total = bodies.reduce((n, b) => n + b.length, 0);
       const transfer = this.nextId++;
       if (!this.opts.send(clipboardOfferMsg(transfer, formats))) return false;
-      this.lastKnown = print ?? (await fingerprint(item));
+      this.known = new Set([print ?? (await fingerprint(item))]);
       this.update({ transfer: { direction: "send", done: 0, total }, error: "" });
       let index = 0;
       let done = 0;
@@ -252,9 +254,14 @@ export class ClipboardSync {
     if (asked) this.pendingRequest = 0;
     this.update({ transfer: null });
     if (!asked && !this.ui.auto) return;
-    this.lastKnown = await fingerprint(item);
+    this.known = new Set([await fingerprint(item)]);
     try {
       await this.opts.access.write(item);
+      try {
+        this.known.add(await fingerprint(await this.opts.access.read()));
+      } catch {
+        // Reading back is only for echo suppression; writing worked.
+      }
       this.update({ notice: `Remote clipboard copied here (${describeSize(inc.total)}).`, error: "", received: this.ui.received + 1 });
     } catch (err) {
       this.update({ error: `The browser did not let us write your clipboard (${(err as Error).message || err}).` });

@@ -227,7 +227,7 @@ async def _receive(
             elif isinstance(message, ClipboardChunk):
                 await clip.chunk(message)
             else:
-                await clip.request(message)
+                clip.request_soon(message)
         elif isinstance(message, PointerInput | KeyInput | ReleaseAll):
             session.controller.apply(message)
         elif isinstance(message, StreamSettings):

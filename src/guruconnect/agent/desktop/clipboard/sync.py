@@ -74,6 +74,7 @@ class ClipboardSync:
         self._next_transfer = 0
         self.items_set = 0
         self.copies_sent = 0
+        self._requests: set[asyncio.Task[None]] = set()
 
     # --- from technicians ---
 
@@ -113,6 +114,13 @@ class ClipboardSync:
         self.items_set += 1
         log.info("clipboard set: %s", ", ".join(f"{k} {len(v)} B" for k, v in item.items()))
 
+    def request_soon(self, request: ClipboardRequest) -> None:
+        """Answer in the background: reading may wait seconds on a slow owner, and
+        input must keep flowing meanwhile."""
+        task = asyncio.create_task(self.request(request))
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
+
     async def request(self, request: ClipboardRequest) -> None:
         try:
             item = await asyncio.to_thread(self.clipboard.read)
@@ -143,12 +151,16 @@ class ClipboardSync:
         """Watch the remote clipboard and send what is copied there, until cancelled."""
         self._loop = asyncio.get_running_loop()
         self.clipboard.watch(self.copied, self.failed)
-        while True:
-            entry = await self._copies.get()
-            if isinstance(entry, str):
-                await self._error(0, entry)
-            else:
-                await self.send_item(entry)
+        try:
+            while True:
+                entry = await self._copies.get()
+                if isinstance(entry, str):
+                    await self._error(0, entry)
+                else:
+                    await self.send_item(entry)
+        finally:
+            for task in self._requests:
+                task.cancel()
 
     async def send_item(self, item: Item, request: int = 0) -> None:
         self._next_transfer += 1
