@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from typing import Any
 
+from guruconnect.protocol import encode
 from guruconnect.protocol.clipboard import (
     ClipboardChunk,
     ClipboardFormat,
     ClipboardOffer,
     ClipboardRequest,
     TypeCancel,
+    TypeProgress,
     TypeText,
 )
+from guruconnect.protocol.codec import decode_to_worker
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
-from guruconnect.server.desktop.clipboard import entitled, over_limit_message, refusal
+from guruconnect.server.desktop.clipboard import (
+    entitled,
+    from_worker,
+    over_limit_message,
+    refusal,
+    relay_for,
+)
 from guruconnect.server.desktop.outbox import Outbox
-from guruconnect.server.desktop.session import DesktopSession, Viewer
+from guruconnect.server.desktop.session import DesktopSession, Viewer, WorkerLink
 
 
 def viewer(name: str, *scopes: Scope) -> Viewer:
@@ -67,3 +77,32 @@ def test_over_limit_messages_name_both_sizes() -> None:
     assert over_limit_message(500, 100, remote=True).startswith(
         "The remote machine copied 500 bytes"
     )
+
+
+def test_typing_stops_when_its_technician_loses_control() -> None:
+    async def main() -> None:
+        session = DesktopSession("m1")
+        sent: list[bytes] = []
+
+        async def send(frame: bytes) -> None:
+            sent.append(frame)
+
+        async def close(_: int, __: str) -> None:
+            pass
+
+        session.attach_worker(WorkerLink(Outbox(send), close))
+        alice = viewer("alice", Scope.MACHINES_READ, Scope.MACHINES_CONTROL)
+        session.add_viewer(alice)
+        relay_for(session).jobs[1] = (alice, 7)
+        progress = TypeProgress(job=1, typed=3, total=9)
+        state: Any = None  # TypeProgress needs no settings or database
+        before = session.worker.outbox.queued  # type: ignore[union-attr]
+        await from_worker(state, session, progress, encode(progress))
+        assert session.worker.outbox.queued == before  # type: ignore[union-attr]
+        session.release_control(alice)
+        queued = list(session.worker.outbox._control)  # type: ignore[union-attr]
+        await from_worker(state, session, progress, encode(progress))
+        cancel = list(session.worker.outbox._control)[len(queued) :]  # type: ignore[union-attr]
+        assert [decode_to_worker(f) for f in cancel] == [TypeCancel(job=1)]
+
+    asyncio.run(main())

@@ -36,6 +36,7 @@ from guruconnect.agent.urls import ServerAddress
 from guruconnect.protocol import CloseCode, ProtocolError, encode
 from guruconnect.protocol.clipboard import (
     ClipboardChunk,
+    ClipboardError,
     ClipboardOffer,
     ClipboardRequest,
     TypeCancel,
@@ -221,7 +222,11 @@ async def _receive(
             typist.cancel(message.job)
         elif isinstance(message, ClipboardOffer | ClipboardChunk | ClipboardRequest):
             if clip is None:
-                log.info("clipboard message ignored: no clipboard in this session")
+                if not isinstance(message, ClipboardChunk):
+                    reason = "The clipboard is not available on this machine."
+                    await ws.send(encode(ClipboardError(
+                        transfer=getattr(message, "transfer", 0), message=reason,
+                        request=getattr(message, "request", 0))))  # fmt: skip
             elif isinstance(message, ClipboardOffer):
                 await clip.offer(message)
             elif isinstance(message, ClipboardChunk):

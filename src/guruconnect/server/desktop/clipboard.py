@@ -49,6 +49,8 @@ FROM_WORKER = (ClipboardOffer, ClipboardChunk, ClipboardError, TypeProgress)
 # peer's copy of the transfer is dropped with a message rather than buffered.
 QUEUE_LOW = 32
 DRAIN_LIMIT = 30.0
+# "Get clipboard" makes the worker read and send a whole item: one per viewer at a time.
+REQUEST_GAP = 1.0
 
 
 @dataclass(eq=False)
@@ -67,6 +69,7 @@ class ClipboardRelay:
     to_worker: _Transfer | None = None
     from_worker: dict[int, _Transfer] = field(default_factory=dict)
     requests: dict[int, Viewer] = field(default_factory=dict)
+    asked_at: dict[str, float] = field(default_factory=dict)  # viewer id -> last request
     jobs: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
     refused: dict[str, int] = field(default_factory=dict)  # viewer id -> transfer over limit
     counter: int = 0
@@ -172,6 +175,11 @@ async def from_viewer(
     elif isinstance(message, ClipboardChunk):
         await _chunk_to_worker(session, viewer, relay, message)
     elif isinstance(message, ClipboardRequest):
+        now = time.monotonic()
+        if now - relay.asked_at.get(viewer.id, -REQUEST_GAP) < REQUEST_GAP:
+            _error(viewer, "Please wait a moment before asking again.", request=message.request)
+            return
+        relay.asked_at[viewer.id] = now
         ours = relay.next_id()
         relay.requests[ours] = viewer
         session.to_worker(encode(ClipboardRequest(request=ours)))
@@ -267,6 +275,9 @@ async def from_worker(
         viewer, job = owner
         if message.state != "typing":
             del relay.jobs[message.job]
+        elif session.controller is not viewer:
+            # Control moved on (released, taken over, or the viewer left): stop typing.
+            session.to_worker(encode(TypeCancel(job=message.job)))
         if viewer.id in session.viewers:
             _send(viewer, encode(msgspec.structs.replace(message, job=job)))
 
