@@ -328,6 +328,36 @@ def test_items_over_the_limit_get_a_clear_message(
         )
 
 
+def test_automatic_sync_sends_on_focus_unless_switched_off(
+    viewers: tuple[Page, Page], desk: Desk, xclip: str
+) -> None:
+    a, _ = viewers
+    a.bring_to_front()
+    page_write(a, {"text/plain": b"copied elsewhere, then back to the viewer"})
+    a.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    wait_for(lambda: x_read(xclip, desk.display, "UTF8_STRING")
+             == b"copied elsewhere, then back to the viewer", "the automatic sync")  # fmt: skip
+    a.click("#clipboard-menu summary")
+    a.uncheck("#clipboard-auto")
+    a.click("#clipboard-menu summary")
+    sent = probe(a)["sent"]
+    page_write(a, {"text/plain": b"not for the remote machine"})
+    a.evaluate("() => window.dispatchEvent(new Event('focus'))")
+    a.wait_for_timeout(1000)
+    assert probe(a)["sent"] == sent
+    assert x_read(xclip, desk.display, "UTF8_STRING") != b"not for the remote machine"
+    # Remote copies are not written into the local clipboard either, until asked for.
+    x_copy(xclip, desk.display, "UTF8_STRING", b"remote while off")
+    a.wait_for_timeout(1000)
+    assert page_read(a).get("text/plain") == b"not for the remote machine"
+    a.click("#clipboard-menu summary")
+    a.click("#clipboard-get")
+    wait_for(lambda: page_read(a).get("text/plain") == b"remote while off", "get clipboard")
+    a.click("#clipboard-menu summary")
+    a.check("#clipboard-auto")
+    a.click("#clipboard-menu summary")
+
+
 def test_a_read_only_user_is_refused_and_logged(
     clip_server: ServerProcess, desk: Desk, xclip: str, admin: SignedIn, viewers: Any
 ) -> None:
@@ -352,6 +382,18 @@ def test_a_read_only_user_is_refused_and_logged(
                if e["user"] == watcher.username]  # fmt: skip
     assert {e["details"]["message"] for e in refused} == {"ClipboardOffer", "TypeText"}, refused
     assert "rm -rf" not in str(audit(admin, desk, "desktop.type_text"))
+
+    # A technician who may control, but watches while someone else has control.
+    other = sign_in(clip_server)
+    with browser_socket(clip_server, path, other) as ws:
+        ws.send(encode(TypeText(job=1, text="whoami")))
+        while not isinstance(message := decode_viewer_outbound(ws.recv(timeout=15)),
+                             ClipboardError):  # fmt: skip
+            pass
+        assert "another technician has control" in message.message
+    refused = [e for e in audit(admin, desk, "desktop.clipboard_refused")
+               if e["user"] == other.username]  # fmt: skip
+    assert [e["details"]["message"] for e in refused] == ["TypeText"], refused
 
 
 # --- paste as keystrokes ---------------------------------------------------------------------

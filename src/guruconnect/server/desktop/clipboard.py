@@ -68,7 +68,7 @@ class ClipboardRelay:
 
     to_worker: _Transfer | None = None
     from_worker: dict[int, _Transfer] = field(default_factory=dict)
-    requests: dict[int, Viewer] = field(default_factory=dict)
+    requests: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
     asked_at: dict[str, float] = field(default_factory=dict)  # viewer id -> last request
     jobs: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
     refused: dict[str, int] = field(default_factory=dict)  # viewer id -> transfer over limit
@@ -181,7 +181,7 @@ async def from_viewer(
             return
         relay.asked_at[viewer.id] = now
         ours = relay.next_id()
-        relay.requests[ours] = viewer
+        relay.requests[ours] = (viewer, message.request)
         session.to_worker(encode(ClipboardRequest(request=ours)))
     elif isinstance(message, TypeText):
         ours = relay.next_id()
@@ -265,9 +265,12 @@ async def from_worker(
     elif isinstance(message, ClipboardChunk):
         await _chunk_to_viewers(session, relay, message, raw)
     elif isinstance(message, ClipboardError):
-        viewer = relay.requests.pop(message.request, None) if message.request else None
-        for v in [viewer] if viewer is not None else entitled(session):
-            _send(v, raw)
+        asked = relay.requests.pop(message.request, None) if message.request else None
+        if asked is None:
+            for v in entitled(session):
+                _send(v, raw)
+        elif asked[0].id in session.viewers:
+            _send(asked[0], encode(msgspec.structs.replace(message, request=asked[1])))
     elif isinstance(message, TypeProgress):
         owner = relay.jobs.get(message.job)
         if owner is None:
@@ -298,8 +301,11 @@ async def _offer_to_viewers(
     raw: bytes,
 ) -> None:
     if offer.request:
-        asker = relay.requests.pop(offer.request, None)
-        recipients = [asker] if asker is not None and asker.id in session.viewers else []
+        asked = relay.requests.pop(offer.request, None)
+        recipients = [asked[0]] if asked is not None and asked[0].id in session.viewers else []
+        # The viewer knows its request by its own id, not the one we gave the worker.
+        offer = msgspec.structs.replace(offer, request=asked[1] if asked else 0)
+        raw = encode(offer)
     else:
         recipients = entitled(session)
     limit = state.settings.clipboard_max_bytes

@@ -75,6 +75,8 @@ class ClipboardSync:
         self.items_set = 0
         self.copies_sent = 0
         self._requests: set[asyncio.Task[None]] = set()
+        # One item on the wire at a time: a viewer assembles one transfer at a time.
+        self._sending = asyncio.Lock()
 
     # --- from technicians ---
 
@@ -163,13 +165,14 @@ class ClipboardSync:
                 task.cancel()
 
     async def send_item(self, item: Item, request: int = 0) -> None:
-        self._next_transfer += 1
-        offer, body = offer_for(item, self._next_transfer, request)
-        await self.send(offer)
-        for index, at in enumerate(range(0, len(body), CHUNK_BYTES)):
-            data = body[at : at + CHUNK_BYTES]
-            await self.send(ClipboardChunk(transfer=offer.transfer, index=index, data=data))
-        self.copies_sent += 1
+        async with self._sending:
+            self._next_transfer += 1
+            offer, body = offer_for(item, self._next_transfer, request)
+            await self.send(offer)
+            for index, at in enumerate(range(0, len(body), CHUNK_BYTES)):
+                data = body[at : at + CHUNK_BYTES]
+                await self.send(ClipboardChunk(transfer=offer.transfer, index=index, data=data))
+            self.copies_sent += 1
 
     async def _error(self, transfer: int, message: str, request: int = 0) -> None:
         log.warning("clipboard: %s", message)
