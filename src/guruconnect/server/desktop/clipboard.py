@@ -72,6 +72,9 @@ class ClipboardRelay:
     asked_at: dict[str, float] = field(default_factory=dict)  # viewer id -> last request
     jobs: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
     refused: dict[str, int] = field(default_factory=dict)  # viewer id -> transfer over limit
+    # (viewer id, message type) already in the audit log: a refused peer repeating itself
+    # is logged each time but audited once, so it cannot flood the audit table.
+    audited_refusals: set[tuple[str, str]] = field(default_factory=set)
     counter: int = 0
 
     def next_id(self) -> int:
@@ -165,10 +168,14 @@ async def from_viewer(
             "refused %s from %s on machine %s: %s",
             type(message).__name__, viewer.principal.username, session.machine_id, reason,
         )  # fmt: skip
-        if not isinstance(message, ClipboardChunk):  # one entry per attempt, not per chunk
-            await audit(state, session, viewer, "desktop.clipboard_refused",
-                        {"message": type(message).__name__, "reason": reason})  # fmt: skip
-            _error(viewer, f"Refused: {reason}.", getattr(message, "transfer", 0))
+        kind = type(message).__name__
+        if not isinstance(message, ClipboardChunk):  # chunks follow a refused offer
+            if (viewer.id, kind) not in relay.audited_refusals:
+                relay.audited_refusals.add((viewer.id, kind))
+                await audit(state, session, viewer, "desktop.clipboard_refused",
+                            {"message": kind, "reason": reason})  # fmt: skip
+            _error(viewer, f"Refused: {reason}.", getattr(message, "transfer", 0),
+                   getattr(message, "request", 0))  # fmt: skip
         return
     if isinstance(message, ClipboardOffer):
         await _offer_to_worker(state, session, viewer, relay, message)
@@ -310,9 +317,10 @@ async def _offer_to_viewers(
         recipients = entitled(session)
     limit = state.settings.clipboard_max_bytes
     if offer.total > limit:
+        message = over_limit_message(offer.total, limit, remote=True)
         for viewer in recipients:
-            _error(viewer, over_limit_message(offer.total, limit, remote=True),
-                   offer.transfer, offer.request)  # fmt: skip
+            _send(viewer, encode(ClipboardError(
+                transfer=offer.transfer, message=message, request=offer.request)))  # fmt: skip
         recipients = []
     relay.from_worker.pop(offer.transfer, None)
     if offer.total > 0 and recipients:
