@@ -69,6 +69,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--skip-support", action="store_true",
         help="skip the one-time support agent benchmark (bench/support/run.py)",
     )  # fmt: skip
+    p.add_argument(
+        "--skip-clipboard", action="store_true", help="skip bench/clipboard.py (X11 clipboard)"
+    )
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     p.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="JSON results")
@@ -468,6 +471,11 @@ def cli(argv: list[str]) -> int:
         failed |= run_fleet_bench(args) != 0
     if not args.skip_support:
         failed |= run_support_bench(args.quick) != 0
+    if not args.skip_clipboard:
+        script = Path(__file__).resolve().parent / "clipboard.py"
+        print("\nClipboard and typing (bench/clipboard.py) ...", flush=True)
+        extra = ["--mb", "4"] if args.quick else []
+        failed |= subprocess.run([sys.executable, str(script), *extra], check=False).returncode != 0
     return 1 if failed else 0
 
 

@@ -9,6 +9,8 @@ or ``DesktopApp(...).start()``). What it shows, in root-window pixels (``Layout`
     960 <= x < 1920  solid blue    }  known to hold only that colour (pixel checks)
     x >= 1920        solid green   }  (a second monitor, when the screen is wider)
     ENTRY            a text entry, focused at start, echoing what is typed
+    NOTES            a multi-line Text (tab and newline insert themselves), for typed
+                     text that must arrive exactly
     MARKER           a square that takes the next colour of MARKER_COLOURS on every
                      press of button 1 (click-to-photon)
     --office         instead of the animation, a "window" (title bar and text lines)
@@ -17,7 +19,8 @@ or ``DesktopApp(...).start()``). What it shows, in root-window pixels (``Layout`
 Every event goes to the log file as one JSON object per line (flushed at once, so a
 test can read it while the app runs): ``button`` (press/release, num, x/y root),
 ``motion``, ``key`` (press/release, keysym, char, keycode, state), ``text`` (the
-entry's whole text after each change), ``focus`` (in/out), ``marker`` (new colour),
+entry's whole text after each change), ``notes`` (the Text's whole text), ``focus``
+(in/out), ``marker`` (new colour),
 and ``ready`` once the window is mapped and the entry has the keyboard focus.
 
 Only the standard library and Tk: the benchmark uses this outside pytest too.
@@ -61,6 +64,7 @@ class Layout:
     blue_patch: Rect = (1300, 200, 1700, 450)
     green_patch: Rect = (2200, 200, 2600, 450)  # only when width > 1920
     entry: Rect = (120, 600, 820, 660)
+    notes: Rect = (120, 700, 820, 900)
     marker: Rect = (1560, 760, 1720, 920)
     office_window: tuple[int, int] = (420, 300)  # width, height of the moving "window"
 
@@ -123,6 +127,17 @@ def run_app(log_path: Path, mode: str, width: int, height: int) -> None:
     entry = tk.Entry(root, textvariable=text, font=("DejaVu Sans", 24), bg="white", fg="black")
     entry.place(x=ex0, y=ey0, width=ex1 - ex0, height=ey1 - ey0)
     text.trace_add("write", lambda *_: log("text", text=text.get()))
+
+    nx0, ny0, nx1, ny1 = layout.notes
+    notes = tk.Text(root, font=("DejaVu Sans", 14), bg="white", fg="black", undo=False)
+    notes.place(x=nx0, y=ny0, width=nx1 - nx0, height=ny1 - ny0)
+
+    def on_notes_modified(event: tk.Event[Any]) -> None:
+        if notes.edit_modified():
+            log("notes", text=notes.get("1.0", "end-1c"))
+            notes.edit_modified(False)
+
+    notes.bind("<<Modified>>", on_notes_modified)
 
     def state(event: tk.Event[Any]) -> int:
         # Tk gives the modifier/button mask as an int for these events ("??" otherwise).
@@ -293,6 +308,11 @@ class DesktopApp:
                 raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; "
                                      f"last events: {tail}")  # fmt: skip
             time.sleep(0.05)
+
+    def notes(self, since: int = 0) -> str | None:
+        """The multi-line Text's content after its last change (None: no change)."""
+        texts = [e["text"] for e in self.events(since) if e["type"] == "notes"]
+        return texts[-1] if texts else None
 
     def text(self, since: int = 0) -> str | None:
         """The entry's text after its last change (None: no change since ``since``)."""

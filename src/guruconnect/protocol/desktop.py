@@ -21,6 +21,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from guruconnect.protocol.clipboard import (
+    ClipboardFromViewer,
+    ClipboardFromWorker,
+    ClipboardToViewer,
+    ClipboardToWorker,
+)
 from guruconnect.protocol.types import Short
 
 SessionId = Annotated[str, Meta(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -159,8 +165,10 @@ class MediaHello(_Msg, tag="media_hello"):
     )
 
 
-WorkerMessage = MediaHello | Monitors | VideoFrame | TileFrame
-ToWorkerMessage = StreamSettings | KeyframeRequest | PointerInput | KeyInput | ReleaseAll
+WorkerMessage = MediaHello | Monitors | VideoFrame | TileFrame | ClipboardFromWorker
+ToWorkerMessage = (
+    StreamSettings | KeyframeRequest | PointerInput | KeyInput | ReleaseAll | ClipboardToWorker
+)
 
 
 # --- viewer socket, browser <-> server -----------------------------------------------
@@ -198,5 +206,6 @@ ViewerInbound = (
     | TakeControl
     | ReleaseControl
     | Ping
+    | ClipboardFromViewer
 )
-ViewerOutbound = Monitors | VideoFrame | TileFrame | ViewerState | Pong
+ViewerOutbound = Monitors | VideoFrame | TileFrame | ViewerState | Pong | ClipboardToViewer

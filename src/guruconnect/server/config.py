@@ -53,6 +53,7 @@ class Settings:
     support_join_failure_window_seconds: int = 600
     support_reconnect_grace_seconds: int = 20
     support_agent_cache_dir: str = ""  # "" = <data_dir>/support-agent
+    clipboard_max_bytes: int = 16 * 1024 * 1024
 
     # --- derived values -------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 // session.ts); Preact only renders the chrome, about once a second.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "../api";
+import type { ClipboardUi } from "./clipboard";
+import { ClipboardMenu, ClipboardStatus } from "./ClipboardControls";
 import { displaySize } from "./coords";
 import { COMBOS } from "./keys";
 import { QUALITIES, type Quality } from "./messages";
@@ -59,6 +61,7 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
   authLost.current = onAuthLost;
 
   const [ui, setUi] = useState<ViewerUi | null>(null);
+  const [clip, setClip] = useState<ClipboardUi | null>(null);
   const [fit, setFit] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
   const [title, setTitle] = useState(machineId);
@@ -104,9 +107,11 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
       onUi: setUi,
       onAuthLost: () => authLost.current(),
       onFrameSize: layout,
+      onClipboard: setClip,
     });
     sessionRef.current = session;
     setUi(session.state);
+    setClip(session.clipboard.state);
     void session.start();
     // Opened from a click in the dashboard: keys typed right away go to the machine.
     focusKeyboard();
@@ -294,6 +299,7 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
             ))}
           </div>
         </details>
+        <ClipboardMenu sync={sessionRef.current?.clipboard ?? null} ui={clip ?? sessionRef.current?.clipboard.state ?? null} controlling={controlling} connected={ui?.conn === "open"} />
         <label class="viewer-field">
           <span>Screen</span>
           <select
@@ -401,6 +407,7 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
             adapted: {QUALITY_LABELS[ui.effective.quality]}, {ui.effective.max_fps} fps
           </span>
         ) : null}
+        <ClipboardStatus ui={clip} />
         <span class="spacer" />
         {ui && ui.viewers > 1 ? <span>{ui.viewers} viewers</span> : null}
         <span>{role === "controller" ? "In control" : role === "observer" ? "View only" : ""}</span>

@@ -32,6 +32,7 @@ export function finalStateFor(code: number): ConnState | null {
 export interface ViewerSocketLike {
   binaryType: string;
   readyState: number;
+  bufferedAmount?: number;
   onopen: ((ev: Event) => void) | null;
   onmessage: ((ev: MessageEvent) => void) | null;
   onclose: ((ev: CloseEvent) => void) | null;
@@ -71,6 +72,11 @@ export class ViewerConnection {
 
   get isOpen(): boolean {
     return !!this.socket && this.socket.readyState === OPEN;
+  }
+
+  // Bytes queued on the socket and not yet sent (clipboard transfers pace on it).
+  get buffered(): number {
+    return this.socket?.bufferedAmount ?? 0;
   }
 
   start(): void {

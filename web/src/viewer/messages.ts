@@ -6,6 +6,7 @@
 // reverse (field order as in desktop.py, defaults left out) so the bytes we send are
 // the ones Python itself would produce (checked against tests/vectors/desktop.json).
 import { decode, encode } from "@msgpack/msgpack";
+import { parseClipboardMessage, type ClipboardServerMessage } from "./clipboardMessages";
 
 export type Codec = "h264" | "jpeg";
 export type Quality = "speed" | "balanced" | "quality";
@@ -89,7 +90,7 @@ export interface PongMsg {
   t: number;
 }
 
-export type ServerMessage = MonitorsMsg | VideoMsg | TilesMsg | ViewerStateMsg | PongMsg;
+export type ServerMessage = MonitorsMsg | VideoMsg | TilesMsg | ViewerStateMsg | PongMsg | ClipboardServerMessage;
 
 type Obj = Record<string, unknown>;
 
@@ -217,7 +218,7 @@ export function parseServerMessage(raw: unknown): ServerMessage | null {
       return t === undefined ? null : { type: "pong", t };
     }
     default:
-      return null;
+      return parseClipboardMessage(raw);
   }
 }
 

@@ -2,6 +2,7 @@
 // stats (status bar and window.__guruViewer), ping/pong and stream adaptation. The
 // Preact component renders the chrome from `ViewerUi` and forwards DOM events here.
 import { adaptStep, initialAdaptState, levelSettings, type AdaptSettings, type AdaptState } from "./adapt";
+import { ClipboardSync, browserClipboard, type ClipboardUi } from "./clipboard";
 import { ViewerConnection, viewerUrl, type ConnState } from "./connection";
 import { monitorOffset, toRemote, type Box, type Point } from "./coords";
 import { H264Renderer, TileRenderer, h264Supported, type DecodedTile, type FrameMeta } from "./decoder";
@@ -71,10 +72,12 @@ export interface SessionOptions {
   onAuthLost: () => void;
   // Frame size changed: the component re-fits the canvas.
   onFrameSize?: (width: number, height: number) => void;
+  onClipboard?: (ui: ClipboardUi) => void;
 }
 
 export class ViewerSession {
   readonly input: InputController;
+  readonly clipboard: ClipboardSync;
   private readonly conn: ViewerConnection;
   private readonly ctx: CanvasRenderingContext2D | null;
   private readonly h264: H264Renderer;
@@ -132,6 +135,12 @@ export class ViewerSession {
       (tiles, meta) => this.draw(meta, "jpeg", (ctx) => drawTiles(ctx, tiles)),
       () => this.requestKeyframe(),
     );
+    this.clipboard = new ClipboardSync({
+      send: (m) => this.conn.send(m),
+      access: browserClipboard,
+      onUi: (ui) => opts.onClipboard?.(ui),
+      buffered: () => this.conn.buffered,
+    });
     this.conn = new ViewerConnection({
       url: viewerUrl(location, opts.machineId),
       onMessage: (m, n) => this.onMessage(m, n),
@@ -295,6 +304,12 @@ export class ViewerSession {
         }
         return;
       }
+      case "clipboard_offer":
+      case "clipboard_chunk":
+      case "clipboard_error":
+      case "type_progress":
+        void this.clipboard.onMessage(m);
+        return;
       case "pong": {
         const rtt = now - m.t;
         if (rtt >= 0 && rtt < 600_000) {

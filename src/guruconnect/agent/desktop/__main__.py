@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from guruconnect.agent.config import AgentConfig, ConfigError, default_config_path, load_config
 from guruconnect.agent.connection import describe_failure
-from guruconnect.agent.desktop import capture
+from guruconnect.agent.desktop import capture, clipboard
 from guruconnect.agent.desktop import input as input_backends
 from guruconnect.agent.desktop._backends import BackendUnavailable
 
@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--capture", choices=capture.NAMES, default=capture.default_backend())
     parser.add_argument(
         "--input", choices=input_backends.NAMES, default=input_backends.default_backend()
+    )
+    parser.add_argument(
+        "--clipboard", choices=(*clipboard.NAMES, "none"), default=clipboard.default_backend()
     )
     parser.add_argument("--display", help="X display (default: $DISPLAY)")
     parser.add_argument(
@@ -89,6 +92,7 @@ async def _run(cfg: AgentConfig, args: argparse.Namespace, token: bytes) -> int:
         await run_worker(
             cfg, args.session, token,
             capture=args.capture, input_backend=args.input, display=args.display, stop=stop,
+            clipboard_backend=None if args.clipboard == "none" else args.clipboard,
         )  # fmt: skip
     except BackendUnavailable as exc:
         log.error("%s", exc)

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 from guruconnect.protocol import CloseCode, ProtocolError
 from guruconnect.protocol.codec import decode_worker
 from guruconnect.protocol.desktop import MediaHello, Monitors, TileFrame, VideoFrame
+from guruconnect.server.desktop import clipboard
 from guruconnect.server.desktop.outbox import Outbox
 from guruconnect.server.desktop.session import DesktopSession, SessionState, WorkerLink
 from guruconnect.server.http.origin import origin_allowed
@@ -58,6 +59,10 @@ async def _end_session(state: AppState, session: DesktopSession, reason: str) ->
     state.metrics.desktop_sessions.set(len(state.desktops))
 
 
+def raw_bytes(raw: bytes | str) -> bytes:
+    return raw if isinstance(raw, bytes) else b""
+
+
 @router.websocket("/ws/media")
 async def media_socket(ws: WebSocket) -> None:
     state = get_state(ws)
@@ -77,6 +82,8 @@ async def media_socket(ws: WebSocket) -> None:
             if isinstance(message, VideoFrame | TileFrame):
                 state.metrics.desktop_frames.inc()
                 session.relay_frame(raw if isinstance(raw, bytes) else b"", message.keyframe)
+            elif isinstance(message, clipboard.FROM_WORKER):
+                await clipboard.from_worker(state, session, message, raw_bytes(raw))
             elif isinstance(message, Monitors):
                 session.set_monitors(message, raw if isinstance(raw, bytes) else b"")
             else:

@@ -37,6 +37,11 @@ class Outbox:
         self.dropped_frames = 0
         self.sent_bytes = 0
 
+    @property
+    def queued(self) -> int:
+        """Control messages not sent yet (clipboard relays wait on this to stay bounded)."""
+        return len(self._control)
+
     def control(self, frame: bytes) -> None:
         if len(self._control) >= self.MAX_CONTROL:
             raise OutboxOverflow("viewer is not reading")

@@ -37,6 +37,7 @@ from guruconnect.server.auth.roles import Scope
 from guruconnect.server.auth.websocket import accept_browser, authenticate_browser
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
+from guruconnect.server.desktop import clipboard
 from guruconnect.server.desktop.authorize import clamp_pointer
 from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
 from guruconnect.server.desktop.session import DesktopSession, SessionState, Viewer
@@ -199,6 +200,9 @@ async def viewer_socket(ws: WebSocket, machine_id: str) -> None:
                 continue
             last_heard = time.monotonic()
             message = decode_viewer_inbound(raw)
+            if isinstance(message, clipboard.FROM_VIEWER):
+                await clipboard.from_viewer(state, session, viewer, message)
+                continue
             try:
                 _handle(session, viewer, _authorize(session, viewer, message))
             except Refused as refusal:

@@ -1,0 +1,108 @@
+"""Clipboard and typing messages: the bytes the viewer must read and write
+(tests/vectors/clipboard.json, also checked by web/test/viewer-clipboard.test.ts)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from guruconnect.protocol import ProtocolError, encode
+from guruconnect.protocol.clipboard import (
+    CHUNK_BYTES,
+    ClipboardChunk,
+    ClipboardError,
+    ClipboardFormat,
+    ClipboardOffer,
+    ClipboardRequest,
+    TypeCancel,
+    TypeProgress,
+    TypeText,
+)
+from guruconnect.protocol.codec import (
+    decode_to_worker,
+    decode_viewer_inbound,
+    decode_viewer_outbound,
+    decode_worker,
+)
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "clipboard.json"
+
+OFFER = ClipboardOffer(
+    transfer=3,
+    formats=[
+        ClipboardFormat(kind="text", size=5, sha256=hashlib.sha256(b"hello").digest()),
+        ClipboardFormat(kind="html", size=8, sha256=hashlib.sha256(b"<b>hi</b>"[:8]).digest()),
+    ],
+)
+# Both directions: the viewer sends and receives offers and chunks.
+BOTH: dict[str, msgspec.Struct] = {
+    "clipboard_offer": OFFER,
+    "clipboard_offer_answer": ClipboardOffer(
+        transfer=4,
+        formats=[ClipboardFormat(kind="png", size=0, sha256=hashlib.sha256(b"").digest())],
+        request=9,
+    ),
+    "clipboard_chunk": ClipboardChunk(transfer=3, index=0, data=b"hello<b>hi</b"),
+}
+OUT: dict[str, msgspec.Struct] = {
+    "clipboard_error": ClipboardError(transfer=3, message="too large"),
+    "type_progress": TypeProgress(job=2, typed=10, total=27),
+    "type_progress_done": TypeProgress(job=2, typed=27, total=27, state="done", skipped=1),
+}
+IN: dict[str, msgspec.Struct] = {
+    "clipboard_request": ClipboardRequest(request=1),
+    "type_text": TypeText(job=2, text="Pa$$w0rd! é ü 😀 \t\n", interval_ms=40),
+    "type_text_default": TypeText(job=5, text="x"),
+    "type_cancel": TypeCancel(job=2),
+}
+
+
+def current() -> dict[str, str]:
+    return {name: encode(m).hex() for name, m in {**BOTH, **OUT, **IN}.items()}
+
+
+def test_vectors_match_definitions() -> None:
+    assert json.loads(VECTORS.read_text()) == current(), (
+        "regenerate: python -m tests.unit.protocol.test_clipboard_vectors"
+    )
+
+
+def test_each_socket_accepts_its_messages() -> None:
+    for name, m in {**BOTH, **IN}.items():
+        assert decode_viewer_inbound(encode(m)) == m, name
+    for name, m in {**BOTH, **OUT}.items():
+        assert decode_viewer_outbound(encode(m)) == m, name
+    for name, m in BOTH.items():
+        assert decode_worker(encode(m)) == m, name
+        assert decode_to_worker(encode(m)) == m, name
+    assert decode_to_worker(encode(IN["type_text"])) == IN["type_text"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ClipboardChunk(transfer=1, index=0, data=b"x" * (CHUNK_BYTES + 1)),
+        {"type": "clipboard_offer", "transfer": 1, "formats": []},
+        {"type": "clipboard_offer", "transfer": 0, "formats": [
+            {"kind": "text", "size": 1, "sha256": b"\0" * 32}]},
+        {"type": "clipboard_offer", "transfer": 1, "formats": [
+            {"kind": "pdf", "size": 1, "sha256": b"\0" * 32}]},
+        {"type": "clipboard_offer", "transfer": 1, "formats": [
+            {"kind": "text", "size": 1, "sha256": b"\0" * 31}]},
+        {"type": "type_text", "job": 1, "text": ""},
+        {"type": "type_text", "job": 1, "text": "x" * 20_001},
+        {"type": "type_text", "job": 1, "text": "x", "interval_ms": 5000},
+    ],
+)  # fmt: skip
+def test_malformed_messages_are_refused(bad: object) -> None:
+    frame = msgspec.msgpack.encode(bad)
+    with pytest.raises(ProtocolError):
+        decode_viewer_inbound(frame)
+
+
+if __name__ == "__main__":
+    VECTORS.write_text(json.dumps(current(), indent=2) + "\n")
