@@ -10,6 +10,7 @@ import subprocess
 from typing import Any
 
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 
@@ -30,7 +31,20 @@ def page_write(page: Page, item: dict[str, bytes]) -> None:
 
 
 def page_read(page: Page) -> dict[str, bytes]:
+    """What the browser's clipboard holds (MIME type -> bytes)."""
     page.bring_to_front()
+    for attempt in range(10):
+        try:
+            return _read_once(page)
+        except PlaywrightError as exc:
+            # The viewer wrote the clipboard while we read it: read again.
+            if "Clipboard data has changed" not in str(exc) or attempt == 9:
+                raise
+            page.wait_for_timeout(100)
+    raise AssertionError("unreachable")
+
+
+def _read_once(page: Page) -> dict[str, bytes]:
     got = page.evaluate(
         """async () => {
             const out = {};
