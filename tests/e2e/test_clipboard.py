@@ -9,16 +9,12 @@ clipboard API (permissions granted, as a user would). One server (with a small
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 import pytest
-from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from guruconnect.protocol import encode
@@ -34,6 +30,17 @@ from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.e2e.test_dashboard import browser_sign_in
 from tests.e2e.test_remote_control import VIEWPORT, Desk, canvas_box, desktop
 from tests.support.browser_socket import browser_socket
+from tests.support.clipboard import (
+    PICTURE,
+    page_read,
+    page_write,
+    pixels_of,
+    png,
+    probe,
+    send_clipboard,
+    x_copy,
+    x_read,
+)
 from tests.support.databases import database_url
 from tests.support.server import ServerProcess
 from tests.support.system import ensure_command
@@ -119,88 +126,6 @@ def viewers(
     a = open_viewer(contexts[0], clip_server, desk, "controller")
     b = open_viewer(contexts[1], clip_server, desk, "observer")
     return a, b
-
-
-# --- the two clipboards ----------------------------------------------------------------------
-
-
-def page_write(page: Page, item: dict[str, bytes]) -> None:
-    """Put ``item`` (MIME type -> bytes) on the browser's clipboard."""
-    page.bring_to_front()
-    page.evaluate(
-        """async (item) => {
-            const blobs = {};
-            for (const [type, b64] of Object.entries(item)) {
-                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-                blobs[type] = new Blob([bytes], { type });
-            }
-            await navigator.clipboard.write([new ClipboardItem(blobs)]);
-        }""",
-        {t: base64.b64encode(v).decode() for t, v in item.items()},
-    )
-
-
-def page_read(page: Page) -> dict[str, bytes]:
-    page.bring_to_front()
-    got = page.evaluate(
-        """async () => {
-            const out = {};
-            for (const entry of await navigator.clipboard.read()) {
-                for (const type of entry.types) {
-                    const bytes = new Uint8Array(await (await entry.getType(type)).arrayBuffer());
-                    let s = ""; for (const b of bytes) s += String.fromCharCode(b);
-                    out[type] = btoa(s);
-                }
-            }
-            return out;
-        }"""
-    )
-    return {t: base64.b64decode(v) for t, v in got.items()}
-
-
-def x_read(xclip: str, display: str, target: str) -> bytes | None:
-    done = subprocess.run(
-        [xclip, "-o", "-selection", "clipboard", "-t", target, "-display", display],
-        capture_output=True, timeout=15, check=False,
-    )  # fmt: skip
-    return done.stdout if done.returncode == 0 else None
-
-
-def x_copy(xclip: str, display: str, target: str, data: bytes) -> None:
-    """An application on the remote machine copies ``data`` (xclip keeps serving it
-    in the background until something else takes the clipboard)."""
-    subprocess.run(
-        [xclip, "-i", "-selection", "clipboard", "-t", target, "-display", display],
-        input=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=15, check=True,
-    )  # fmt: skip
-
-
-def probe(page: Page) -> dict[str, Any]:
-    return dict(page.evaluate("() => window.__guruClipboard ?? {}"))
-
-
-def send_clipboard(page: Page) -> None:
-    page.bring_to_front()
-    page.click("#clipboard-menu summary")
-    page.click("#clipboard-send")
-
-
-def png(pixels: list[list[tuple[int, int, int]]]) -> bytes:
-    image = Image.new("RGB", (len(pixels[0]), len(pixels)))
-    for y, row in enumerate(pixels):
-        for x, rgb in enumerate(row):
-            image.putpixel((x, y), rgb)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def pixels_of(data: bytes) -> list[tuple[int, ...]]:
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    return [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]  # type: ignore[misc]
-
-
-PICTURE = [[(255, 0, 0), (0, 255, 0), (0, 0, 255)], [(255, 255, 255), (0, 0, 0), (18, 52, 86)]]
 
 
 def audit(admin: SignedIn, desk: Desk, action: str) -> list[dict[str, Any]]:
