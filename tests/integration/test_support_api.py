@@ -494,6 +494,9 @@ def test_support_sockets_check_origin_and_sign_in(server: ServerProcess) -> None
         assert closed_with(anonymous) == 4401
     with browser_socket(server, "/ws/support-live", viewer) as no_scope:
         assert closed_with(no_scope) == 4401
+    made = create_session(tech)
+    with browser_socket(server, f"/ws/viewer/support-{made['id']}", viewer) as no_scope:
+        assert closed_with(no_scope) == 4404  # the viewer role may not open support screens
     with pytest.raises(InvalidStatus, match="403"):
         browser_socket(server, "/ws/support-live", tech, origin="https://evil.example")
     with pytest.raises(InvalidStatus, match="403"):

@@ -346,9 +346,11 @@ class SupportLink:
         if self.finished:
             return
         if not self._connected:
+            log.info("not connected: stopping at once")
             self.finished = True
             self._stop.set()
             return
+        log.info("sending EndSession")
         self._queue(EndSession())
         # The server answers SessionEnded and closes; if it does not, stop anyway.
         asyncio.get_running_loop().call_later(END_TIMEOUT, self._stop.set)

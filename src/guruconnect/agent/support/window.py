@@ -49,7 +49,7 @@ class SupportWindow:
         self._shown: list[int] = []
         root.title(title)
         root.minsize(420, 420)
-        root.protocol("WM_DELETE_WINDOW", self.request_end)
+        root.protocol("WM_DELETE_WINDOW", self._window_closed)
         self._build()
         self.render()
         root.after(POLL_MS, self._poll)
@@ -115,11 +115,18 @@ class SupportWindow:
         self.submit(ChatSend(text=text))
         self.entry.delete(0, "end")
 
+    def _window_closed(self) -> None:
+        log.info("window closed: ending the session")
+        self.request_end()
+
     def request_end(self) -> None:
         """End button, window closed, or a signal: end the session, then close."""
         if self.state.finished or self.link_done:
             self.root.destroy()
             return
+        if self.closing:
+            return
+        log.info("ending the session")
         self.closing = True
         self.end_button.configure(state="disabled", text="Ending the session…")
         self.end()

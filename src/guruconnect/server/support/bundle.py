@@ -24,9 +24,12 @@ import asyncio
 import functools
 import hashlib
 import importlib.metadata as metadata
+import importlib.util
+import io
 import json
 import logging
 import lzma
+import marshal
 import os
 import platform
 import re
@@ -35,7 +38,7 @@ import tarfile
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from fastapi.responses import StreamingResponse
 
@@ -49,6 +52,7 @@ log = logging.getLogger("guruconnect.server.support")
 MARKER = b"__GURUCONNECT_PAYLOAD__"
 FILENAME = "guruconnect-support.sh"
 CHUNK = 256 * 1024
+PAYLOAD_FORMAT = 2  # bump when the payload's layout changes: cached payloads are rebuilt
 XZ_PRESET = 1  # measured: 49 MB in ~60 s; preset 6 saves 7 MB but takes ~4x as long
 # What of guruconnect itself the agent needs: never the server, the dashboard or the CLI.
 OWN_PARTS = ("__init__.py", "py.typed", "agent", "protocol")
@@ -155,7 +159,8 @@ def payload_key() -> str:
     versions, the interpreter's minor version and the architecture. Computed once per
     process (the installed code does not change under a running server)."""
     digest = hashlib.sha256()
-    digest.update(f"{guruconnect.__version__}|{_python_tag()}|{platform.machine()}".encode())
+    digest.update(f"{PAYLOAD_FORMAT}|{guruconnect.__version__}|{_python_tag()}".encode())
+    digest.update(f"|{platform.machine()}".encode())
     for dist in agent_distributions():
         digest.update(f"|{dist.metadata['Name']}=={dist.version}".encode())
     for name, path in payload_files():
@@ -186,6 +191,8 @@ def build_payload(target: Path) -> Payload:
                     info.mode = 0o755 if info.mode & 0o111 else 0o644
                     with path.open("rb") as f:
                         tar.addfile(info, f)
+                    if name.endswith(".py"):
+                        _add_bytecode(tar, name, path)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp_name, target)
@@ -199,6 +206,25 @@ def build_payload(target: Path) -> Payload:
     payload = Payload(target, target.stat().st_size, digest.hexdigest())
     _meta_path(target).write_text(json.dumps({"size": payload.size, "sha256": payload.sha256}))
     return payload
+
+
+def _add_bytecode(tar: tarfile.TarFile, name: str, source: Path) -> None:
+    """Ship compiled bytecode next to each module. Without it every import compiles from
+    source on the visitor's computer: the desktop worker (numpy, PyAV) then needs long
+    enough to start that the viewer gives up on a slow machine. Unchecked-hash pycs are
+    used as they are (no source mtime to match), which is right for files that never
+    change; the "same minor version" rule already holds for the compiled extensions."""
+    try:
+        code = compile(source.read_bytes(), name, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return  # e.g. a template that is not Python 3.11; imported from source, if ever
+    data = importlib.util.MAGIC_NUMBER + (0b01).to_bytes(4, "little")  # hash-based, unchecked
+    data += importlib.util.source_hash(source.read_bytes()) + marshal.dumps(code)
+    module = PurePosixPath(name)
+    tag = sys.implementation.cache_tag
+    info = tarfile.TarInfo(str(module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"))
+    info.size, info.mode = len(data), 0o644
+    tar.addfile(info, io.BytesIO(data))
 
 
 def _meta_path(payload: Path) -> Path:
