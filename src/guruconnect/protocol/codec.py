@@ -14,6 +14,14 @@ from guruconnect.protocol.desktop import (
     WorkerMessage,
 )
 from guruconnect.protocol.errors import CloseCode, ProtocolError
+from guruconnect.protocol.files import (
+    MAX_FILES_FRAME_BYTES,
+    BrowserFilesInbound,
+    BrowserFilesOutbound,
+    FilesHello,
+    FilesReply,
+    FilesRequest,
+)
 from guruconnect.protocol.messages import AgentMessage, ServerMessage
 
 MAX_FRAME_BYTES = 256 * 1024
@@ -28,6 +36,19 @@ _to_worker_decoder: msgspec.msgpack.Decoder[ToWorkerMessage] = msgspec.msgpack.D
 _viewer_in_decoder: msgspec.msgpack.Decoder[ViewerInbound] = msgspec.msgpack.Decoder(ViewerInbound)
 _viewer_out_decoder: msgspec.msgpack.Decoder[ViewerOutbound] = msgspec.msgpack.Decoder(
     ViewerOutbound
+)
+
+_files_request_decoder: msgspec.msgpack.Decoder[FilesRequest] = msgspec.msgpack.Decoder(
+    FilesRequest
+)
+_files_reply_decoder: msgspec.msgpack.Decoder[FilesReply | FilesHello] = msgspec.msgpack.Decoder(
+    FilesReply | FilesHello
+)
+_files_browser_in_decoder: msgspec.msgpack.Decoder[BrowserFilesInbound] = msgspec.msgpack.Decoder(
+    BrowserFilesInbound
+)
+_files_browser_out_decoder: msgspec.msgpack.Decoder[BrowserFilesOutbound] = msgspec.msgpack.Decoder(
+    BrowserFilesOutbound
 )
 
 T = TypeVar("T")
@@ -80,3 +101,23 @@ def decode_viewer_inbound(frame: bytes | str) -> ViewerInbound:
 def decode_viewer_outbound(frame: bytes | str) -> ViewerOutbound:
     """Decode a frame the server sent to a viewer (used by tests and tools)."""
     return _decode(_viewer_out_decoder, frame, MAX_MEDIA_FRAME_BYTES)
+
+
+def decode_files_request(frame: bytes | str) -> FilesRequest:
+    """Decode a frame the server sent on an agent files socket."""
+    return _decode(_files_request_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_reply(frame: bytes | str) -> FilesReply | FilesHello:
+    """Decode a frame the agent sent on its files socket."""
+    return _decode(_files_reply_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_browser_inbound(frame: bytes | str) -> BrowserFilesInbound:
+    """Decode a frame a browser sent on its files socket."""
+    return _decode(_files_browser_in_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_browser_outbound(frame: bytes | str) -> BrowserFilesOutbound:
+    """Decode a frame the server sent to a browser files socket (tests and tools)."""
+    return _decode(_files_browser_out_decoder, frame, MAX_FILES_FRAME_BYTES)

@@ -14,13 +14,14 @@ class Role(enum.StrEnum):
 class Scope(enum.StrEnum):
     MACHINES_READ = "machines:read"
     MACHINES_CONTROL = "machines:control"
+    MACHINES_FILES = "machines:files"
     ENROLLMENT_MANAGE = "enrollment:manage"
     USERS_MANAGE = "users:manage"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
-    Role.TECHNICIAN: frozenset({Scope.MACHINES_READ, Scope.MACHINES_CONTROL}),
+    Role.TECHNICIAN: frozenset({Scope.MACHINES_READ, Scope.MACHINES_CONTROL, Scope.MACHINES_FILES}),
     Role.VIEWER: frozenset({Scope.MACHINES_READ}),
 }
 
