@@ -19,8 +19,8 @@ from guruconnect.protocol import encode
 from guruconnect.protocol.files import (
     Cancel,
     FileError,
-    Listing,
     ListDir,
+    Listing,
     ListRoots,
     Roots,
     TransferDone,
@@ -30,6 +30,7 @@ from guruconnect.protocol.files import (
     WalkResult,
 )
 from tests.support.agents import AgentProcess
+from tests.support.databases import database_url
 from tests.support.files import (
     audit_entries,
     files_agent,
@@ -46,26 +47,45 @@ from tests.support.users import SignedIn, sign_in
 MiB = 1024 * 1024
 
 
-@pytest.fixture
+# One server and one agent for the module: starting them is most of the cost. Each
+# test works in its own folder under the agent's single root.
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data = tmp_path_factory.mktemp("files-server")
+    with database_url("sqlite", data) as url:
+        server = ServerProcess(data, url)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.close_clients()
+            server.stop()
+
+
+@pytest.fixture(scope="module")
 def admin(server: ServerProcess) -> SignedIn:
     return sign_in(server)
 
 
+@pytest.fixture(scope="module")
+def agent_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("agent-root")
+
+
+@pytest.fixture(scope="module")
+def agent(
+    server: ServerProcess, admin: SignedIn, tmp_path_factory: pytest.TempPathFactory,
+    agent_root: Path,
+) -> Iterator[AgentProcess]:  # fmt: skip
+    with files_agent(server, admin, tmp_path_factory.mktemp("agent"), [agent_root]) as agent:
+        yield agent
+
+
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    path = tmp_path / "root"
+def root(agent_root: Path, request: pytest.FixtureRequest) -> Path:
+    path = agent_root / request.node.name
     path.mkdir()
     return path
-
-
-@pytest.fixture
-def agent(
-    server: ServerProcess, admin: SignedIn, tmp_path: Path, root: Path
-) -> Iterator[AgentProcess]:
-    home = tmp_path / "agent"
-    home.mkdir()
-    with files_agent(server, admin, home, [root]) as agent:
-        yield agent
 
 
 def download(user: SignedIn, machine_id: str, path: str, out: Path, **headers: str) -> int:
@@ -89,7 +109,7 @@ def test_browse_upload_download_and_audit(
     digest = make_file(local, 5 * MiB + 123)
     with files_socket(server, admin, agent.agent_id) as ws:
         roots = request(ws, ListRoots(id=1))
-        assert isinstance(roots, Roots) and roots.roots[0].path == str(root)
+        assert isinstance(roots, Roots) and roots.roots[0].path == str(root.parent)
         listing = request(ws, ListDir(id=2, path=str(root)))
         assert isinstance(listing, Listing)
         assert [(e.name, e.kind) for e in listing.entries] == [("docs", "dir")]
@@ -229,7 +249,7 @@ def test_viewer_role_is_refused_over_http_and_websocket(
 
 
 def test_disk_limit_mid_transfer_gives_a_clear_error(
-    server: ServerProcess, admin: SignedIn, tmp_path: Path, root: Path
+    server: ServerProcess, admin: SignedIn, tmp_path: Path
 ) -> None:
     """RLIMIT_FSIZE on the agent process stands in for a full disk: the write fails
     mid-file with EFBIG, the technician gets a clear error, and nothing looks complete."""
@@ -238,8 +258,9 @@ def test_disk_limit_mid_transfer_gives_a_clear_error(
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    home = tmp_path / "agent"
+    home, root = tmp_path / "agent", tmp_path / "root"
     home.mkdir()
+    root.mkdir()
     local = tmp_path / "big"
     make_file(local, 6 * MiB)
     readonly = root / "locked"

@@ -54,7 +54,7 @@ class AgentProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},
-                preexec_fn=preexec_fn,  # noqa: PLW1509 - tests only: resource limits
+                preexec_fn=preexec_fn,
             )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -3,6 +3,7 @@ path, what size, the SHA-256, and how it ended."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -53,7 +54,21 @@ async def record(
         "%s %s of %s on %s by %s: %s",
         transfer.direction, outcome, transfer.path, machine_id, principal.username, reason or "ok",
     )  # fmt: skip
+    # Shielded: the entry must be written even when the request that ends the transfer is
+    # being cancelled (a browser that went away mid-download).
+    task = asyncio.create_task(_write(state, principal, machine_id, transfer.direction, details))
+    _writing.add(task)
+    task.add_done_callback(_writing.discard)
+    await asyncio.shield(task)
+
+
+_writing: set[asyncio.Task[None]] = set()
+
+
+async def _write(
+    state: AppState, principal: Principal, machine_id: str, direction: str,
+    details: dict[str, object],
+) -> None:  # fmt: skip
     async with state.db() as db:
-        await chain.record(db, principal, f"files.{transfer.direction}", f"machine:{machine_id}",
-                           details)  # fmt: skip
+        await chain.record(db, principal, f"files.{direction}", f"machine:{machine_id}", details)
         await db.commit()

@@ -154,9 +154,6 @@ async def _from_browser(
         await asyncio.wait({receiving, downstream}, return_when=asyncio.FIRST_COMPLETED)
         if downstream.done():
             receiving.cancel()
-            exc = downstream.exception()
-            if isinstance(exc, ProtocolError | WebSocketDisconnect):
-                raise ProtocolError(CloseCode.AGENT_GONE, "the agent closed the files connection")
             raise ProtocolError(CloseCode.AGENT_GONE, "the files connection ended")
         try:
             raw = receiving.result()

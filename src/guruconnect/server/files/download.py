@@ -53,7 +53,7 @@ _STATUS = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "not_a_file": status.HTTP_400_BAD_REQUEST,
     "denied": status.HTTP_403_FORBIDDEN,
-    "protocol": status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
+    "protocol": status.HTTP_416_RANGE_NOT_SATISFIABLE,
 }
 
 FilesUser = Annotated[Principal, Depends(require(Scope.MACHINES_FILES))]
@@ -65,7 +65,7 @@ def _range(request: Request) -> tuple[int, int | None] | None:
         return None
     match = _RANGE.match(header.strip())
     if match is None:
-        raise HTTPException(status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "one byte range only")
+        raise HTTPException(status.HTTP_416_RANGE_NOT_SATISFIABLE, "one byte range only")
     end = int(match[2]) if match[2] else None
     return int(match[1]), end
 
@@ -116,7 +116,7 @@ async def download_file(
         if wanted and wanted[1] is not None:
             end = min(end, wanted[1])
         if wanted and (offset >= ready.size > 0 or end < offset):
-            raise HTTPException(status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE, "bad range")
+            raise HTTPException(status.HTTP_416_RANGE_NOT_SATISFIABLE, "bad range")
     except AgentUnavailable as exc:
         channel.finish()
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
