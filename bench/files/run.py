@@ -163,7 +163,8 @@ def render(results: dict[str, Any]) -> str:
         rss = f"{r['server_rss_mb_before']}/{r['server_rss_mb_peak']}/{r['server_rss_mb_after']}"
         lines.append(
             f"{name:10} {r['mb_per_s']:7.1f} {r['seconds']:6.1f} {r['server_cpu_pct']:9.1f} "
-            f"{r['agent_cpu_pct']:11.1f} {r['client_cpu_pct']:12.1f} {rss:>30} {'ok' if r['hash_ok'] else 'BAD':>5}"
+            f"{r['agent_cpu_pct']:11.1f} {r['client_cpu_pct']:12.1f} {rss:>30} "
+            f"{'ok' if r['hash_ok'] else 'BAD':>5}"
         )
     return "\n".join(lines)
 
