@@ -198,7 +198,6 @@ export class FilesClient {
     const a = document.createElement("a");
     a.href = downloadUrl(this.machineId, path, t.nonce!);
     a.download = name;
-    a.rel = "noopener";
     document.body.appendChild(a);
     a.click();
     a.remove();

@@ -1,7 +1,8 @@
 // Incremental SHA-256 (FIPS 180-4). WebCrypto's digest() takes the whole input at once,
 // which for a multi-GB upload would mean holding the file in memory; this hashes chunk by
 // chunk as they are sent. Checked against the FIPS test vectors in web/test/files-sha256.
-const K = new Uint32Array([
+// Int32Array, not Uint32Array: values above 2^31 would leave V8's small-integer fast path.
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -13,8 +14,8 @@ const K = new Uint32Array([
 ]);
 
 export class Sha256 {
-  private h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  private w = new Uint32Array(64);
+  private h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  private w = new Int32Array(64);
   private buf = new Uint8Array(64);
   private bufLen = 0;
   private total = 0;
@@ -48,7 +49,7 @@ export class Sha256 {
     view.setUint32(pad.length - 4, bits >>> 0);
     this.total -= pad.length; // padding is not message data
     this.update(pad);
-    return Array.from(this.h, (x) => x.toString(16).padStart(8, "0")).join("");
+    return Array.from(this.h, (x) => (x >>> 0).toString(16).padStart(8, "0")).join("");
   }
 
   private block(d: Uint8Array, o: number): void {

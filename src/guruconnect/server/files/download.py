@@ -15,10 +15,12 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from email.utils import formatdate
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from starlette.websockets import WebSocketDisconnect
 
 from guruconnect.protocol import ProtocolError, encode
@@ -138,9 +140,24 @@ async def download_file(
         headers["content-range"] = f"bytes {offset}-{end}/{ready.size}"
     record = audit.Transfer("download", ready.path, ready.size, offset=offset, via="http")
     body = _stream(state, principal, machine.id, channel, record, end + 1, transfer)
-    return StreamingResponse(
-        body, status_code=code, headers=headers, media_type="application/octet-stream"
+    return _Download(
+        channel, body, status_code=code, headers=headers, media_type="application/octet-stream"
     )
+
+
+class _Download(StreamingResponse):
+    """Releases the agent's files socket even when the body never starts (the client
+    went away right after the headers): the generator's own cleanup then never runs."""
+
+    def __init__(self, channel: Channel, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel = channel
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.channel.finish()
 
 
 async def _stream(
