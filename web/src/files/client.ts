@@ -195,12 +195,14 @@ export class FilesClient {
   download(path: string, name: string, size: number): void {
     const t = this.add({ direction: "download", name, path, size, state: "running", conflict: "ask", source: "panel", mkdirs: false, nonce: nonce() });
     t.samples = addSample([], performance.now(), 0);
-    const a = document.createElement("a");
-    a.href = downloadUrl(this.machineId, path, t.nonce!);
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
+    // A hidden frame, not a link: the response (Content-Disposition: attachment) goes
+    // to the browser's download manager, and an error answer stays out of sight. A link
+    // clicked from this page was cancelled by headless Chromium for large files.
+    const frame = document.createElement("iframe");
+    frame.hidden = true;
+    frame.src = downloadUrl(this.machineId, path, t.nonce!);
+    document.body.appendChild(frame);
+    setTimeout(() => frame.remove(), 10 * 60_000);
     this.changed();
   }
 

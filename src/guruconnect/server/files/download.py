@@ -96,6 +96,8 @@ async def download_file(
     transfer: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = "",
 ) -> StreamingResponse:
     state = get_state(request)
+    log.info("%s requests %s from %s (range %s)", principal.username, path, machine_id,
+             request.headers.get("range", "none"))  # fmt: skip
     machine = await db.get(Machine, machine_id[:64])
     if machine is None or not principal.sees_company(machine.company):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such machine")
