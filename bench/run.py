@@ -62,6 +62,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="skip the remote-desktop benchmark (bench/desktop/run.py)",
     )  # fmt: skip
     p.add_argument(
+        "--skip-files", action="store_true",
+        help="skip the file-transfer benchmark (bench/files/run.py)",
+    )  # fmt: skip
+    p.add_argument(
         "--skip-fleet", action="store_true",
         help="skip the 100,000-machine list/search benchmark (bench/fleet/run.py)",
     )  # fmt: skip
@@ -467,6 +471,8 @@ def cli(argv: list[str]) -> int:
     )
     if not args.skip_desktop:
         failed |= run_desktop_bench(args.quick) != 0
+    if not args.skip_files:
+        failed |= run_files_bench(args.quick) != 0
     if not args.skip_fleet:
         failed |= run_fleet_bench(args) != 0
     if not args.skip_support:
@@ -477,6 +483,15 @@ def cli(argv: list[str]) -> int:
         extra = ["--mb", "4"] if args.quick else []
         failed |= subprocess.run([sys.executable, str(script), *extra], check=False).returncode != 0
     return 1 if failed else 0
+
+
+def run_files_bench(quick: bool) -> int:
+    """bench/files in its own process: a real server and agent moving 1 GB each way.
+    It prints its own table and writes bench/results/files.json."""
+    script = Path(__file__).resolve().parent / "files" / "run.py"
+    extra = ["--size-mb", "256"] if quick else []
+    print("\nFile transfer (bench/files/run.py) ...", flush=True)
+    return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
 
 
 def run_desktop_bench(quick: bool) -> int:

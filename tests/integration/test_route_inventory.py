@@ -34,8 +34,16 @@ PUBLIC = {
 PUBLIC_PREFIXES = ("/api/v1/setup/",)  # the catch-all that always answers 404
 # Each authenticates in its handshake: agents by signature, browsers by session cookie
 # and Origin, desktop workers by a one-time token (test_desktop_relay.py).
-WEBSOCKETS = {"/ws/agent", "/ws/dashboard", "/ws/viewer/{machine_id}", "/ws/media",
-              "/ws/support", "/ws/support-live"}  # fmt: skip
+WEBSOCKETS = {
+    "/ws/agent",
+    "/ws/dashboard",
+    "/ws/viewer/{machine_id}",
+    "/ws/media",
+    "/ws/support",  # join token (test_support_api.py)
+    "/ws/support-live",  # cookie, Origin and support:sessions (test_support_api.py)
+    "/ws/files/{machine_id}",  # cookie, Origin and machines:files (test_file_transfer.py)
+    "/ws/files-agent",  # one-time token from FilesOpen (test_file_transfer.py)
+}
 
 
 def routes() -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ import os
 import signal
 import ssl
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ class AgentProcess:
     def agent_id(self) -> str:
         return str(json.loads(self.config.read_text())["agent_id"])
 
-    def start(self) -> None:
+    def start(self, preexec_fn: Callable[[], object] | None = None) -> None:
         log = self.config.with_suffix(".log")
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
@@ -53,6 +54,7 @@ class AgentProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},
+                preexec_fn=preexec_fn,
             )
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

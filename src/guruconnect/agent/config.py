@@ -40,6 +40,10 @@ class AgentConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tag: Short = ""
     description: Annotated[str, Meta(max_length=4096)] = ""
     max_backoff: Annotated[float, Meta(gt=0, le=86400)] = 60.0
+    # Folders a technician may browse and transfer in; empty: "/" or every drive.
+    file_roots: Annotated[
+        list[Annotated[str, Meta(min_length=1, max_length=4096)]], Meta(max_length=64)
+    ] = []
 
     def __post_init__(self) -> None:
         # msgspec turns these ValueErrors into ValidationErrors when decoding; the

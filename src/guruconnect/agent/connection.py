@@ -6,7 +6,8 @@
     then, until the link drops: Heartbeat every heartbeat_interval, Inventory on
     change or every inventory_interval, and HeartbeatAcks read and checked;
     DesktopOpen / DesktopClose start and stop desktop worker processes (desktop.supervisor),
-    which outlive a dropped link since they have their own socket.
+    which outlive a dropped link since they have their own socket; FilesOpen opens a
+    files socket in this process (files.channel).
 
 Every failure ends the connection and is retried after a jittered backoff; the agent
 itself only stops when asked to.
@@ -29,6 +30,7 @@ import guruconnect
 from guruconnect.agent.backoff import Backoff
 from guruconnect.agent.config import AgentConfig
 from guruconnect.agent.desktop.supervisor import DesktopSupervisor
+from guruconnect.agent.files.channel import FilesChannels
 from guruconnect.agent.identity import sign
 from guruconnect.agent.inventory import collect_inventory, idle_seconds, significant_fingerprint
 from guruconnect.agent.tls import PinMismatch, check_pin, client_context
@@ -50,6 +52,7 @@ from guruconnect.protocol import (
     negotiate,
 )
 from guruconnect.protocol.desktop import DesktopClose, DesktopOpen
+from guruconnect.protocol.files import FilesOpen
 from guruconnect.protocol.messages import auth_payload
 
 log = logging.getLogger("guruconnect.agent")
@@ -91,16 +94,20 @@ async def run_agent(
         stop = asyncio.Event()
     if desktops is None:
         desktops = DesktopSupervisor(config_path)
+    files = FilesChannels(cfg)
     reaper = asyncio.create_task(desktops.reap_forever())
     try:
-        await _run(cfg, stop, desktops)
+        await _run(cfg, stop, desktops, files)
     finally:
         reaper.cancel()
         await asyncio.gather(reaper, return_exceptions=True)
         await desktops.close_all()
+        await files.close_all()
 
 
-async def _run(cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSupervisor) -> None:
+async def _run(
+    cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSupervisor, files: FilesChannels
+) -> None:
     backoff = Backoff(maximum=cfg.max_backoff)
     if not cfg.server.secure:
         log.warning(
@@ -109,7 +116,7 @@ async def _run(cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSuperviso
             cfg.server_url,
         )
     while not stop.is_set():
-        session = asyncio.create_task(_session(cfg, backoff, desktops))
+        session = asyncio.create_task(_session(cfg, backoff, desktops, files))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -133,7 +140,9 @@ async def _run(cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSuperviso
             await asyncio.wait_for(stop.wait(), delay)
 
 
-async def _session(cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor) -> None:
+async def _session(
+    cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor, files: FilesChannels
+) -> None:
     """One connection, from connect to failure. Raises; never returns normally."""
     server = cfg.server
     options: dict[str, Any] = {}
@@ -158,7 +167,7 @@ async def _session(cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervis
                     ws.transport.abort()  # not even a close frame for an impostor
                     raise
             try:
-                await _converse(ws, cfg, backoff, desktops)
+                await _converse(ws, cfg, backoff, desktops, files)
             except asyncio.CancelledError:
                 await ws.close(CloseCode.NORMAL, "agent stopping")
                 raise
@@ -178,7 +187,11 @@ def _closed_by_server(exc: ConnectionClosed) -> ServerClosed:
 
 
 async def _converse(
-    ws: ClientConnection, cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor
+    ws: ClientConnection,
+    cfg: AgentConfig,
+    backoff: Backoff,
+    desktops: DesktopSupervisor,
+    files: FilesChannels,
 ) -> None:
     hello = await _expect(ws, ServerHello)
     negotiate(hello.versions)
@@ -215,7 +228,7 @@ async def _converse(
     await _first_to_end(
         _heartbeats(ws, heartbeat_every),
         _inventories(ws, cfg, inventory_every, inventory),
-        _read_messages(ws, desktops),
+        _read_messages(ws, desktops, files),
     )
 
 
@@ -265,7 +278,9 @@ async def _inventories(
             last_fingerprint, last_sent = fingerprint, time.monotonic()
 
 
-async def _read_messages(ws: ClientConnection, desktops: DesktopSupervisor) -> None:
+async def _read_messages(
+    ws: ClientConnection, desktops: DesktopSupervisor, files: FilesChannels
+) -> None:
     async for frame in ws:
         message = decode_server(frame)  # validates even what we ignore
         if isinstance(message, HeartbeatAck):
@@ -274,6 +289,8 @@ async def _read_messages(ws: ClientConnection, desktops: DesktopSupervisor) -> N
             desktops.open(message.session_id, message.token)
         elif isinstance(message, DesktopClose):
             desktops.close(message.session_id)
+        elif isinstance(message, FilesOpen):
+            files.open(message.session_id, message.token)
         else:
             raise ProtocolError(
                 CloseCode.UNEXPECTED, f"unexpected {type(message).__name__} after Welcome"

@@ -14,6 +14,14 @@ from guruconnect.protocol.desktop import (
     WorkerMessage,
 )
 from guruconnect.protocol.errors import CloseCode, ProtocolError
+from guruconnect.protocol.files import (
+    MAX_FILES_FRAME_BYTES,
+    BrowserFilesInbound,
+    BrowserFilesOutbound,
+    FilesHello,
+    FilesReply,
+    FilesRequest,
+)
 from guruconnect.protocol.messages import AgentMessage, ServerMessage
 from guruconnect.protocol.support import SupportAgentMessage, SupportServerMessage
 
@@ -35,6 +43,19 @@ _support_agent_decoder: msgspec.msgpack.Decoder[SupportAgentMessage] = msgspec.m
 )
 _support_server_decoder: msgspec.msgpack.Decoder[SupportServerMessage] = msgspec.msgpack.Decoder(
     SupportServerMessage
+)
+
+_files_request_decoder: msgspec.msgpack.Decoder[FilesRequest] = msgspec.msgpack.Decoder(
+    FilesRequest
+)
+_files_reply_decoder: msgspec.msgpack.Decoder[FilesReply | FilesHello] = msgspec.msgpack.Decoder(
+    FilesReply | FilesHello
+)
+_files_browser_in_decoder: msgspec.msgpack.Decoder[BrowserFilesInbound] = msgspec.msgpack.Decoder(
+    BrowserFilesInbound
+)
+_files_browser_out_decoder: msgspec.msgpack.Decoder[BrowserFilesOutbound] = msgspec.msgpack.Decoder(
+    BrowserFilesOutbound
 )
 
 T = TypeVar("T")
@@ -97,3 +118,23 @@ def decode_support_agent(frame: bytes | str) -> SupportAgentMessage:
 def decode_support_server(frame: bytes | str) -> SupportServerMessage:
     """Decode a frame the server sent on /ws/support."""
     return _decode(_support_server_decoder, frame)
+
+
+def decode_files_request(frame: bytes | str) -> FilesRequest:
+    """Decode a frame the server sent on an agent files socket."""
+    return _decode(_files_request_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_reply(frame: bytes | str) -> FilesReply | FilesHello:
+    """Decode a frame the agent sent on its files socket."""
+    return _decode(_files_reply_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_browser_inbound(frame: bytes | str) -> BrowserFilesInbound:
+    """Decode a frame a browser sent on its files socket."""
+    return _decode(_files_browser_in_decoder, frame, MAX_FILES_FRAME_BYTES)
+
+
+def decode_files_browser_outbound(frame: bytes | str) -> BrowserFilesOutbound:
+    """Decode a frame the server sent to a browser files socket (tests and tools)."""
+    return _decode(_files_browser_out_decoder, frame, MAX_FILES_FRAME_BYTES)

@@ -19,6 +19,7 @@ import msgspec
 from msgspec import Meta
 
 from guruconnect.protocol.desktop import DesktopClose, DesktopOpen
+from guruconnect.protocol.files import FilesOpen
 from guruconnect.protocol.types import AgentId, Count, Seconds, Short, Text, Versions
 
 AUTH_CONTEXT = b"guruconnect/agent-auth/v1\x00"
@@ -55,7 +56,7 @@ class HeartbeatAck(_Msg, tag="heartbeat_ack"):
     server_time: float
 
 
-ServerMessage = ServerHello | Welcome | HeartbeatAck | DesktopOpen | DesktopClose
+ServerMessage = ServerHello | Welcome | HeartbeatAck | DesktopOpen | DesktopClose | FilesOpen
 
 
 # --- agent -> server ---------------------------------------------------------------

@@ -23,6 +23,9 @@ from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop import media_socket, viewer_socket
 from guruconnect.server.enrollment import routes as enrollment
+from guruconnect.server.files import agent_socket as files_agent_socket
+from guruconnect.server.files import browser_socket as files_socket
+from guruconnect.server.files import download as files_download
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
 from guruconnect.server.live import socket as live_socket
 from guruconnect.server.live.bus import make_bus
@@ -94,6 +97,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     support_portal.router,
     support_socket.router,
     support_live.router,
+    files_socket.router,
+    files_agent_socket.router,
+    files_download.router,
 )
 
 

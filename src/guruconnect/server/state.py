@@ -12,6 +12,7 @@ from guruconnect.server.auth.ratelimit import FailureLimiter
 from guruconnect.server.config import Settings
 from guruconnect.server.db.engine import SessionFactory
 from guruconnect.server.desktop.session import DesktopSessions
+from guruconnect.server.files.channel import FileChannels
 from guruconnect.server.http.client_ip import Network, client_ip, parse_networks
 from guruconnect.server.live.bus import EventBus
 from guruconnect.server.ops.metrics import Metrics
@@ -49,6 +50,7 @@ class AppState:
     presence: Presence = field(default_factory=Presence)
     metrics: Metrics = field(default_factory=Metrics)
     desktops: DesktopSessions = field(default_factory=DesktopSessions)
+    files: FileChannels = field(default_factory=FileChannels)
     proxies: tuple[Network, ...] = ()
     metrics_networks: tuple[Network, ...] = ()
     cert_fingerprint: str = ""

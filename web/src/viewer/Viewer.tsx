@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "../api";
 import type { ClipboardUi } from "./clipboard";
 import { ClipboardMenu, ClipboardStatus } from "./ClipboardControls";
+import { FilePanel, filesFromTransfer, hasFiles, type IncomingBatch } from "../files/FilePanel";
 import { displaySize } from "./coords";
 import { COMBOS } from "./keys";
 import { QUALITIES, type Quality } from "./messages";
@@ -65,6 +66,9 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
   const [fit, setFit] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
   const [title, setTitle] = useState(machineId);
+  // File panel (web/src/files): files dropped or pasted onto the screen upload there.
+  const [filesOpen, setFilesOpen] = useState(false);
+  const [incoming, setIncoming] = useState<IncomingBatch | null>(null);
 
   // Canvas CSS size: fitted to the screen area, or one remote pixel per CSS pixel.
   const layout = useCallback(() => {
@@ -199,6 +203,32 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
       else kb?.unlock?.();
     };
 
+    const receiveFiles = (data: DataTransfer | null, source: "drop" | "paste") => {
+      void filesFromTransfer(data).then((items) => {
+        if (items.length === 0) return;
+        setFilesOpen(true);
+        setIncoming((prev) => ({ items, source, seq: (prev?.seq ?? 0) + 1 }));
+      });
+    };
+    const onDragOver = (e: DragEvent) => {
+      if (hasFiles(e.dataTransfer)) e.preventDefault();
+    };
+    const onDrop = (e: DragEvent) => {
+      if (!hasFiles(e.dataTransfer)) return;
+      e.preventDefault();
+      receiveFiles(e.dataTransfer, "drop");
+    };
+    // Ctrl+V with files on the clipboard: they upload, gated by machines:files like
+    // any transfer; text pastes are left to the keyboard/clipboard handling.
+    const onPaste = (e: ClipboardEvent) => {
+      if (!e.clipboardData || e.clipboardData.files.length === 0) return;
+      e.preventDefault();
+      receiveFiles(e.clipboardData, "paste");
+    };
+
+    screen.addEventListener("dragover", onDragOver);
+    screen.addEventListener("drop", onDrop);
+    screen.addEventListener("paste", onPaste);
     canvas.addEventListener("pointerdown", onPointerDown);
     canvas.addEventListener("pointermove", onPointerMove);
     canvas.addEventListener("pointerup", onPointerUp);
@@ -221,6 +251,9 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
     window.addEventListener("resize", layout);
 
     return () => {
+      screen.removeEventListener("dragover", onDragOver);
+      screen.removeEventListener("drop", onDrop);
+      screen.removeEventListener("paste", onPaste);
       canvas.removeEventListener("pointerdown", onPointerDown);
       canvas.removeEventListener("pointermove", onPointerMove);
       canvas.removeEventListener("pointerup", onPointerUp);
@@ -352,6 +385,9 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
         <button id="release-control" type="button" class="btn ghost" hidden={role !== "controller"} onClick={() => sessionRef.current?.releaseControl()}>
           Release control
         </button>
+        <button id="files-toggle" type="button" class="btn ghost" aria-pressed={filesOpen} onClick={() => setFilesOpen(!filesOpen)}>
+          Files
+        </button>
         <button id="scale-toggle" type="button" class="btn ghost" aria-pressed={!fit} title={fit ? "Show at actual size" : "Fit to window"} onClick={() => setFit(!fit)}>
           {fit ? "1:1" : "Fit"}
         </button>
@@ -383,6 +419,7 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
           ) : null}
         </div>
       </div>
+      {filesOpen ? <FilePanel machineId={machineId} incoming={incoming} onClose={() => setFilesOpen(false)} /> : null}
       <footer id="viewer-status" class="viewer-status">
         <span class={`viewer-conn ${ui?.conn ?? "connecting"}`}>{ui?.conn === "open" ? "connected" : (ui?.conn ?? "connecting").replace("_", " ")}</span>
         <span>

@@ -14,6 +14,7 @@ class Role(enum.StrEnum):
 class Scope(enum.StrEnum):
     MACHINES_READ = "machines:read"
     MACHINES_CONTROL = "machines:control"
+    MACHINES_FILES = "machines:files"
     ENROLLMENT_MANAGE = "enrollment:manage"
     USERS_MANAGE = "users:manage"
     SUPPORT_SESSIONS = "support:sessions"
@@ -22,7 +23,12 @@ class Scope(enum.StrEnum):
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope),
     Role.TECHNICIAN: frozenset(
-        {Scope.MACHINES_READ, Scope.MACHINES_CONTROL, Scope.SUPPORT_SESSIONS}
+        {
+            Scope.MACHINES_READ,
+            Scope.MACHINES_CONTROL,
+            Scope.MACHINES_FILES,
+            Scope.SUPPORT_SESSIONS,
+        }
     ),
     Role.VIEWER: frozenset({Scope.MACHINES_READ}),
 }

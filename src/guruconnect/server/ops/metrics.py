@@ -37,4 +37,7 @@ class Metrics:
         self.desktop_refused = Counter(
             "guru_desktop_refused_inputs", "Viewer messages refused by authorization", registry=r
         )
+        self.files_refused = Counter(
+            "guru_files_refused", "File requests refused for lack of machines:files", registry=r
+        )
         self.login_failures = Counter("guru_login_failures", "Failed sign-in attempts", registry=r)

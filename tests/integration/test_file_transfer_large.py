@@ -1,0 +1,165 @@
+"""1 GB each way through a real server and agent, SHA-256 checked, and resume after the
+connection is cut half-way (tests/support/proxy.py drops every TCP connection at once).
+
+The browser's side is a protocol client doing what web/src/files/ does; the HTTP
+download is what Chromium's download manager does, Range and If-Range included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from guruconnect.protocol.files import TransferDone, UploadReady
+from tests.support.agents import AgentProcess, client_ssl
+from tests.support.databases import database_url
+from tests.support.files import (
+    audit_entries,
+    files_agent,
+    make_file,
+    sha256_of,
+    upload,
+)
+from tests.support.proxy import CuttableProxy
+from tests.support.server import ServerProcess
+from tests.support.users import SignedIn, sign_in
+
+GiB = 1024 * 1024 * 1024
+HALF = GiB // 2
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data = tmp_path_factory.mktemp("files-server")
+    with database_url("sqlite", data) as url:
+        server = ServerProcess(data, url)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.close_clients()
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(server: ServerProcess) -> SignedIn:
+    return sign_in(server)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("agent-root")
+
+
+@pytest.fixture(scope="module")
+def agent(
+    server: ServerProcess, admin: SignedIn, tmp_path_factory: pytest.TempPathFactory, root: Path
+) -> Iterator[AgentProcess]:
+    with files_agent(server, admin, tmp_path_factory.mktemp("agent"), [root]) as agent:
+        yield agent
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    path = tmp_path_factory.mktemp("src") / "one-gig.bin"
+    return path, make_file(path, GiB)
+
+
+def _socket(port: int, server: ServerProcess, admin: SignedIn, machine_id: str) -> ClientConnection:
+    return connect(
+        f"wss://127.0.0.1:{port}/ws/files/{machine_id}",
+        ssl=client_ssl(),
+        origin=server.url,  # type: ignore[arg-type]
+        additional_headers={"cookie": f"guru_session={admin.client.cookies['guru_session']}"},
+        open_timeout=10,
+        max_size=None,
+    )
+
+
+def test_one_gigabyte_upload_resumes_after_a_cut(
+    server: ServerProcess, admin: SignedIn, agent: AgentProcess, root: Path,
+    source: tuple[Path, str],
+) -> None:  # fmt: skip
+    local, digest = source
+    target = root / "uploaded.bin"
+    with CuttableProxy(server.port) as proxy:
+        with _socket(proxy.port, server, admin, agent.agent_id) as ws:
+            first = upload(ws, local, str(target), request_id=1, stop_at=HALF)
+            assert isinstance(first, UploadReady) and first.offset == 0
+            proxy.cut()
+    part = root / "uploaded.bin.part"
+    assert not target.exists(), "a cut upload must never look complete"
+    with _socket(server.port, server, admin, agent.agent_id) as ws:
+        done = upload(ws, local, str(target), request_id=1, conflict="overwrite")
+    assert isinstance(done, TransferDone), done
+    assert done.sha256 == digest and sha256_of(target) == digest
+    assert not part.exists()
+    entries = audit_entries(admin, agent.agent_id, "files.upload", count=2)
+    completed = entries[0]["details"]
+    assert completed["outcome"] == "completed" and completed["sha256"] == digest
+    assert completed["resumed_at"] > HALF // 2, "the second attempt must resume, not restart"
+    assert completed["bytes"] == GiB - completed["resumed_at"]
+    assert entries[1]["details"]["outcome"] == "failed"
+
+
+def test_one_gigabyte_download_resumes_with_range(
+    server: ServerProcess, admin: SignedIn, agent: AgentProcess, root: Path,
+    source: tuple[Path, str], tmp_path: Path,
+) -> None:  # fmt: skip
+    local, digest = source
+    remote = root / "to-download.bin"
+    remote.hardlink_to(local)
+    out = tmp_path / "downloaded.bin"
+    url = f"/api/v1/machines/{agent.agent_id}/files/download"
+    params = {"path": str(remote)}
+    cookies = {"guru_session": admin.client.cookies["guru_session"]}
+    with CuttableProxy(server.port) as proxy:
+        client = httpx.Client(
+            base_url=f"https://127.0.0.1:{proxy.port}", verify=False, cookies=cookies, timeout=60
+        )
+        with pytest.raises(httpx.HTTPError), out.open("wb") as f:
+            with client.stream("GET", url, params=params) as r:
+                assert r.status_code == 200 and r.headers["accept-ranges"] == "bytes"
+                assert int(r.headers["content-length"]) == GiB
+                etag = r.headers["etag"]
+                for block in r.iter_raw():
+                    f.write(block)
+                    if f.tell() >= HALF:
+                        proxy.cut()
+        client.close()
+    have = out.stat().st_size
+    assert HALF <= have < GiB
+    with admin.client.stream(
+        "GET", url, params=params, headers={"range": f"bytes={have}-", "if-range": etag}
+    ) as r:
+        assert r.status_code == 206, r.read()
+        assert r.headers["content-range"] == f"bytes {have}-{GiB - 1}/{GiB}"
+        with out.open("ab") as f:
+            for block in r.iter_raw():
+                f.write(block)
+    assert out.stat().st_size == GiB and sha256_of(out) == digest
+    entries = audit_entries(admin, agent.agent_id, "files.download", count=2)
+    resumed = entries[0]["details"]
+    assert resumed["outcome"] == "completed" and resumed["sha256"] == digest
+    assert resumed["resumed_at"] == have
+    assert entries[1]["details"]["outcome"] in ("failed", "cancelled")
+
+
+def test_if_range_with_a_stale_etag_sends_the_whole_file(
+    admin: SignedIn, agent: AgentProcess, root: Path
+) -> None:
+    small = root / "small.txt"
+    small.write_text("0123456789")
+    url = f"/api/v1/machines/{agent.agent_id}/files/download"
+    r = admin.client.get(
+        url, params={"path": str(small)}, headers={"range": "bytes=4-", "if-range": '"stale"'}
+    )
+    assert r.status_code == 200 and r.text == "0123456789"
+    r = admin.client.get(url, params={"path": str(small)}, headers={"range": "bytes=4-6"})
+    assert r.status_code == 206 and r.text == "456"
+    r = admin.client.get(url, params={"path": str(small)}, headers={"range": "bytes=40-"})
+    assert r.status_code == 416
