@@ -83,6 +83,8 @@ export class FilesClient {
     this.ws = ws;
     ws.onopen = () => {
       void this.request({ type: "list_roots" }).then((r) => {
+        // Closed meanwhile (e.g. 4403 right after the upgrade): onClose has decided.
+        if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
         if (r.type === "roots") {
           this.roots = r.roots;
           this.separator = r.separator;

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from email.utils import formatdate
 from typing import Annotated, Any
 
@@ -142,24 +142,48 @@ async def download_file(
         headers["content-range"] = f"bytes {offset}-{end}/{ready.size}"
     record = audit.Transfer("download", ready.path, ready.size, offset=offset, via="http")
     body = _stream(state, principal, machine.id, channel, record, end + 1, transfer)
+
+    async def never_started() -> None:
+        await audit.record(state, principal, machine.id, record, "cancelled",
+                           reason="the client left before the first byte")  # fmt: skip
+
     return _Download(
-        channel, body, status_code=code, headers=headers, media_type="application/octet-stream"
-    )
+        channel, never_started, body, status_code=code, headers=headers,
+        media_type="application/octet-stream",
+    )  # fmt: skip
 
 
 class _Download(StreamingResponse):
     """Releases the agent's files socket even when the body never starts (the client
     went away right after the headers): the generator's own cleanup then never runs."""
 
-    def __init__(self, channel: Channel, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        channel: Channel,
+        never_started: Callable[[], Awaitable[None]],
+        body: AsyncGenerator[bytes, None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(self._tracked(body), **kwargs)
         self.channel = channel
+        self.never_started = never_started
+        self.started = False
+
+    async def _tracked(self, body: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+        self.started = True
+        try:
+            async for block in body:
+                yield block
+        finally:
+            await body.aclose()
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
             self.channel.finish()
+            if not self.started:
+                await self.never_started()
 
 
 async def _stream(
@@ -170,7 +194,7 @@ async def _stream(
     record: audit.Transfer,
     stop_at: int,
     nonce: str,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     position = record.offset
     outcome: audit.Outcome = "failed"
     reason = "the browser stopped the download"
