@@ -360,6 +360,4 @@ def _chunk_to_viewers(relay: ClipboardRelay, chunk: ClipboardChunk, raw: bytes) 
         relay.from_worker = None
         fanout.end("The remote machine sent a broken clipboard item; it was dropped.")
         stop_worker(fanout.session, chunk.transfer)
-    elif fanout.complete:
-        relay.from_worker = None
-        fanout.end()
+    # Complete: its pacer still acks the last chunk once the recipients have room.

@@ -4,8 +4,9 @@ The media socket's loop carries every viewer's screen, so it must never wait for
 viewer. It only checks each chunk (order, size, window) and appends it to each
 recipient's outbox (``Fanout.chunk``). The transfer's own pacer task acks the worker
 once every remaining recipient's outbox is down to QUEUE_LOW messages, and the worker
-sends at most ACK_WINDOW chunks past its last ack: however large the item, a viewer's
-outbox holds at most QUEUE_LOW + ACK_WINDOW of its chunks (about 2.5 MB).
+sends at most ACK_WINDOW chunks past its last ack (and starts its next item only once
+the last chunk is acked): however large or frequent the items, a viewer's outbox holds
+at most QUEUE_LOW + ACK_WINDOW chunks (about 2.5 MB).
 
 A recipient whose socket sends nothing for STALL_LIMIT seconds, or still has no room
 after DRAIN_LIMIT, is dropped from the transfer with a message, and the others go on.
@@ -109,7 +110,7 @@ class Fanout:
         """The transfer is over (complete, replaced, abandoned or broken); with a
         message, the recipients who did not get it all are told."""
         self._pacer.cancel()
-        if message is not None:
+        if message is not None and not self.complete:
             for viewer in list(self.recipients):
                 if viewer.id in self.session.viewers:
                     self.drop(viewer, message)
@@ -134,9 +135,11 @@ class Fanout:
                              self.transfer)  # fmt: skip
                     stop_worker(self.session, self.transfer)
                 return
-            if self.next_index - 1 > self.acked and not self.complete:
+            if self.next_index - 1 > self.acked:
                 self.acked = self.next_index - 1
                 self._ack()
+            if self.complete:
+                return
 
     async def _room(self) -> None:
         """Wait until every recipient's outbox has room, dropping those that stall."""
@@ -167,6 +170,9 @@ class Fanout:
             await asyncio.sleep(POLL)
 
     def _too_slow(self, viewer: Viewer, why: str) -> None:
+        if self.complete:  # all of it is queued for this viewer: only stop waiting
+            self.recipients.remove(viewer)
+            return
         log.info("clipboard transfer %d: dropped for %s on machine %s: %s", self.transfer,
                  viewer.principal.username, self.session.machine_id, why)  # fmt: skip
         self.drop(viewer)

@@ -220,6 +220,10 @@ class ClipboardSync:
                         return
                     data = body[at : at + CHUNK_BYTES]
                     await self.send(ClipboardChunk(transfer=offer.transfer, index=index, data=data))
+                # The next item waits until the viewers took this one in.
+                last = (len(body) - 1) // CHUNK_BYTES
+                if body and not await outgoing.may_send(last + ACK_WINDOW):
+                    return
             except NoAck:
                 await self._error(offer.transfer, "The clipboard item stalled on its way; "
                                   "it was abandoned.", request)  # fmt: skip
