@@ -39,13 +39,15 @@ CHUNKS = 60  # well past QUEUE_LOW + ACK_WINDOW
 class Peer:
     """A socket end: records what reaches it, or (stalled) never finishes a send."""
 
-    def __init__(self, stalled: bool = False) -> None:
+    def __init__(self, stalled: bool = False, delay: float = 0.0) -> None:
         self.stalled = stalled
+        self.delay = delay
         self.got: list[bytes] = []
 
     async def send(self, frame: bytes) -> None:
         if self.stalled:
             await asyncio.Event().wait()
+        await asyncio.sleep(self.delay)
         self.got.append(frame)
 
     def messages(self, decode: Any) -> list[Any]:
@@ -114,6 +116,30 @@ def test_a_stalled_viewer_is_dropped_and_the_other_gets_everything() -> None:
         assert got and not any(a.stop for a in got)
         assert [a.index for a in got] == sorted({a.index for a in got})
         assert got[-1].index == CHUNKS - 1  # the last one too: the next item may start
+        fanout.end()
+        for task in tasks:
+            task.cancel()
+
+    asyncio.run(main())
+
+
+def test_a_slow_viewer_holds_an_item_back_for_a_limited_time_in_all() -> None:
+    async def main() -> None:
+        session = DesktopSession("m1")
+        worker = Peer()
+        session.attach_worker(WorkerLink(Outbox(worker.send), _close))
+        fast_peer, slow_peer = Peer(), Peer(delay=0.05)  # sends, never stalls for 0.2 s
+        fast, slow = make_viewer(fast_peer, "fast"), make_viewer(slow_peer, "slow")
+        session.add_viewer(fast)
+        session.add_viewer(slow)
+        tasks = [asyncio.create_task(o.run()) for o in (worker_outbox(session), fast.outbox,
+                                                        slow.outbox)]  # fmt: skip
+        fanout = Fanout(session, offer(len(CHUNK) * CHUNKS), [fast, slow])
+        await asyncio.wait_for(run_transfer(session, fanout, worker), 10)
+        await asyncio.sleep(0.05)
+        # It kept sending, but held the item back past DRAIN_LIMIT (0.5 s here) in all.
+        assert fanout.recipients == [fast] and fanout.dropped == 1
+        assert acks(worker)[-1].index == CHUNKS - 1
         fanout.end()
         for task in tasks:
             task.cancel()

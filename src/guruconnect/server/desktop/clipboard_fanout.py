@@ -8,8 +8,10 @@ sends at most ACK_WINDOW chunks past its last ack (and starts its next item only
 the last chunk is acked): however large or frequent the items, a viewer's outbox holds
 at most QUEUE_LOW + ACK_WINDOW chunks (about 2.5 MB).
 
-A recipient whose socket sends nothing for STALL_LIMIT seconds, or still has no room
-after DRAIN_LIMIT, is dropped from the transfer with a message, and the others go on.
+A recipient whose socket sends nothing for STALL_LIMIT seconds, or that has held the
+item back for DRAIN_LIMIT seconds in all, is dropped from the transfer with a message,
+and the others go on: a slow viewer delays the others' copy of an item by at most
+DRAIN_LIMIT, and their screens not at all.
 When nobody is left, the worker is told to stop (``ClipboardAck.stop``).
 """
 
@@ -35,8 +37,9 @@ log = logging.getLogger("guruconnect.desktop.clipboard")
 
 QUEUE_LOW = 32  # messages; the pacer (and a viewer's item to the worker) waits above this
 STALL_LIMIT = 10.0  # seconds a recipient may send nothing at all while its queue is full
-# Seconds a recipient may stay full while still sending; the worker gives up on a
-# transfer after ACK_TIMEOUT (agent/desktop/clipboard/sync.py) without an ack, so more.
+# Seconds in all a recipient may hold an item back while still sending; the worker gives
+# up on a transfer after ACK_TIMEOUT (agent/desktop/clipboard/sync.py) without an ack,
+# which must be longer.
 DRAIN_LIMIT = 30.0
 POLL = 0.01
 TOO_SLOW = "Your connection is too slow for this clipboard item; it was dropped."
@@ -71,6 +74,7 @@ class Fanout:
         self.next_index = 0
         self.acked = -1
         self.dropped = 0
+        self._held: dict[str, float] = {}  # viewer id -> seconds the item waited on it
         self._wake = asyncio.Event()
         self._pacer = asyncio.create_task(self._pace())
 
@@ -143,10 +147,11 @@ class Fanout:
 
     async def _room(self) -> None:
         """Wait until every recipient's outbox has room, dropping those that stall."""
-        started = time.monotonic()
-        progress = {v.id: (v.outbox.sent_bytes, started) for v in self.recipients}
+        last = time.monotonic()
+        progress = {v.id: (v.outbox.sent_bytes, last) for v in self.recipients}
         while True:
             now = time.monotonic()
+            waited, last = now - last, now
             full = False
             for viewer in list(self.recipients):
                 outbox = viewer.outbox
@@ -161,8 +166,9 @@ class Fanout:
                 elif now - since > STALL_LIMIT:
                     self._too_slow(viewer, f"sent nothing for {STALL_LIMIT:.0f} s")
                     continue
-                if now - started > DRAIN_LIMIT:
-                    self._too_slow(viewer, f"no room for {DRAIN_LIMIT:.0f} s")
+                held = self._held[viewer.id] = self._held.get(viewer.id, 0.0) + waited
+                if held > DRAIN_LIMIT:
+                    self._too_slow(viewer, f"held the item back for {DRAIN_LIMIT:.0f} s")
                     continue
                 full = True
             if not full:
