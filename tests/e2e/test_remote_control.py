@@ -70,7 +70,7 @@ def admin(rc_server: ServerProcess) -> SignedIn:
 
 @contextlib.contextmanager
 def desktop(
-    server: ServerProcess, admin: SignedIn, root: Path, *, two_monitors: bool
+    server: ServerProcess, admin: SignedIn, root: Path, *, two_monitors: bool, mode: str = "still"
 ) -> Iterator[Desk]:
     """Xvfb, the app on it, and an enrolled agent running with that DISPLAY."""
     root.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,7 @@ def desktop(
         width = 3200 if two_monitors else 1920
         # "still": no animation; these tests look at input and colours, not frame rate,
         # and on a small CI machine an idle screen keeps the worker light.
-        app = DesktopApp(display, root / "app.jsonl", mode="still", width=width)
+        app = DesktopApp(display, root / "app.jsonl", mode=mode, width=width)
         app.start()
         config = root / "agent" / "agent.json"
         done = enroll_agent(server.url, create_token(admin), config)

@@ -61,6 +61,11 @@ describe("clipboard vectors", () => {
     ];
     for (const m of bad) expect(decodeServerFrame(encode(m))).toBeNull();
   });
+
+  it("ignores the server's acks to the worker, which a viewer never gets", () => {
+    expect(decodeServerFrame(bytesOf("clipboard_ack"))).toBeNull();
+    expect(decodeServerFrame(bytesOf("clipboard_ack_stop"))).toBeNull();
+  });
 });
 
 class MemoryClipboard {

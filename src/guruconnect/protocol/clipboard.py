@@ -3,10 +3,13 @@
 A clipboard item is one copy: up to one format of each kind (text, html, png). It
 travels as an offer (formats, their sizes and SHA-256) followed by chunks whose data,
 concatenated, is the formats' bytes in offer order. The receiver checks sizes and
-hashes; the server relays chunks one by one and never holds a whole item.
+hashes; the server relays chunks one by one and never holds a whole item. A remote copy
+is paced by the server (ClipboardAck): the worker sends at most ACK_WINDOW chunks past
+the last one acknowledged, so the server never has to wait for a viewer to read.
 
     viewer -> server -> worker    ClipboardOffer, ClipboardChunk   (set the remote clipboard)
     worker -> server -> viewers   ClipboardOffer, ClipboardChunk   (the remote machine copied)
+    server -> worker              ClipboardAck                     (pacing that copy)
     viewer -> server -> worker    ClipboardRequest                 ("get clipboard")
     server -> viewer              ClipboardError                   (refused, over the limit)
     viewer -> server -> worker    TypeText, TypeCancel             (paste as keystrokes)
@@ -22,6 +25,8 @@ from msgspec import Meta
 
 ClipboardKind = Literal["text", "html", "png"]
 CHUNK_BYTES = 64 * 1024  # well under the viewer socket's 256 KiB frame limit
+# Chunks of a remote copy the worker may send past the last ClipboardAck (512 KiB).
+ACK_WINDOW = 8
 MAX_TYPE_CHARS = 20_000  # characters per TypeText; a frame stays far below 256 KiB
 TransferId = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Digest = Annotated[bytes, Meta(min_length=32, max_length=32)]
@@ -57,6 +62,17 @@ class ClipboardChunk(_Msg, tag="clipboard_chunk"):
     transfer: TransferId
     index: Annotated[int, Meta(ge=0)]
     data: Annotated[bytes, Meta(max_length=CHUNK_BYTES)]
+
+
+class ClipboardAck(_Msg, tag="clipboard_ack"):
+    """Server -> worker, pacing a remote copy: chunks up to ``index`` are queued for every
+    viewer still receiving it and those viewers have room, so the worker may send chunks
+    up to ``index + ACK_WINDOW``. ``stop``: nobody receives this transfer any more (the
+    viewers left or were too slow, or it is over the limit); send no more of it."""
+
+    transfer: TransferId
+    index: Annotated[int, Meta(ge=0)]
+    stop: bool = False
 
 
 class ClipboardRequest(_Msg, tag="clipboard_request"):
@@ -97,4 +113,6 @@ class TypeProgress(_Msg, tag="type_progress"):
 ClipboardFromViewer = ClipboardOffer | ClipboardChunk | ClipboardRequest | TypeText | TypeCancel
 ClipboardToViewer = ClipboardOffer | ClipboardChunk | ClipboardError | TypeProgress
 ClipboardFromWorker = ClipboardOffer | ClipboardChunk | ClipboardError | TypeProgress
-ClipboardToWorker = ClipboardOffer | ClipboardChunk | ClipboardRequest | TypeText | TypeCancel
+ClipboardToWorker = (
+    ClipboardOffer | ClipboardChunk | ClipboardAck | ClipboardRequest | TypeText | TypeCancel
+)

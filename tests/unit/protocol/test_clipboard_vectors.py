@@ -13,6 +13,7 @@ import pytest
 from guruconnect.protocol import ProtocolError, encode
 from guruconnect.protocol.clipboard import (
     CHUNK_BYTES,
+    ClipboardAck,
     ClipboardChunk,
     ClipboardError,
     ClipboardFormat,
@@ -60,9 +61,16 @@ IN: dict[str, msgspec.Struct] = {
     "type_cancel": TypeCancel(job=2),
 }
 
+# Server -> worker only: a viewer must refuse it (web/test checks the browser does).
+TO_WORKER: dict[str, msgspec.Struct] = {
+    "clipboard_ack": ClipboardAck(transfer=3, index=7),
+    "clipboard_ack_stop": ClipboardAck(transfer=3, index=0, stop=True),
+}
+
 
 def current() -> dict[str, str]:
-    return {name: encode(m).hex() for name, m in {**BOTH, **OUT, **IN}.items()}
+    every = {**BOTH, **OUT, **IN, **TO_WORKER}
+    return {name: encode(m).hex() for name, m in every.items()}
 
 
 def test_vectors_match_definitions() -> None:
@@ -80,6 +88,11 @@ def test_each_socket_accepts_its_messages() -> None:
         assert decode_worker(encode(m)) == m, name
         assert decode_to_worker(encode(m)) == m, name
     assert decode_to_worker(encode(IN["type_text"])) == IN["type_text"]
+    for name, m in TO_WORKER.items():
+        assert decode_to_worker(encode(m)) == m, name
+        for decode in (decode_viewer_inbound, decode_viewer_outbound, decode_worker):
+            with pytest.raises(ProtocolError):
+                decode(encode(m))
 
 
 @pytest.mark.parametrize(
@@ -102,6 +115,19 @@ def test_malformed_messages_are_refused(bad: object) -> None:
     frame = msgspec.msgpack.encode(bad)
     with pytest.raises(ProtocolError):
         decode_viewer_inbound(frame)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "clipboard_ack", "transfer": 0, "index": 0},
+        {"type": "clipboard_ack", "transfer": 1, "index": -1},
+        {"type": "clipboard_ack", "transfer": 1, "index": 0, "stop": "yes"},
+    ],
+)
+def test_malformed_acks_are_refused(bad: object) -> None:
+    with pytest.raises(ProtocolError):
+        decode_to_worker(msgspec.msgpack.encode(bad))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from guruconnect.agent.tls import PinMismatch, check_pin, client_context
 from guruconnect.agent.urls import ServerAddress
 from guruconnect.protocol import CloseCode, ProtocolError, encode
 from guruconnect.protocol.clipboard import (
+    ClipboardAck,
     ClipboardChunk,
     ClipboardError,
     ClipboardOffer,
@@ -220,6 +221,9 @@ async def _receive(
             typist.start(message)
         elif isinstance(message, TypeCancel):
             typist.cancel(message.job)
+        elif isinstance(message, ClipboardAck):
+            if clip is not None:
+                clip.ack(message)
         elif isinstance(message, ClipboardOffer | ClipboardChunk | ClipboardRequest):
             if clip is None:
                 if not isinstance(message, ClipboardChunk):

@@ -10,8 +10,10 @@
 A technician's item goes only to the worker, and the worker never reports what it set
 as a copy: one technician's clipboard never reaches another. Chunks are forwarded one
 by one as they arrive (no whole-item buffering); the server counts them against the
-offer and drops a transfer that breaks its own offer. The audit log gets kind, size and
-SHA-256 of each item and the *length* of typed text, never the text.
+offer and drops a transfer that breaks its own offer. A remote copy is paced by acks to
+the worker (clipboard_fanout.py), so the media socket never waits for a viewer. The
+audit log gets kind, size and SHA-256 of each item and the *length* of typed text,
+never the text.
 """
 
 from __future__ import annotations
@@ -37,7 +39,14 @@ from guruconnect.protocol.clipboard import (
     TypeText,
 )
 from guruconnect.server.audit import chain
-from guruconnect.server.desktop.outbox import Outbox, OutboxOverflow
+from guruconnect.server.desktop.clipboard_fanout import (
+    DRAIN_LIMIT,
+    QUEUE_LOW,
+    Fanout,
+    send,
+    stop_worker,
+)
+from guruconnect.server.desktop.outbox import Outbox
 from guruconnect.server.desktop.session import DesktopSession, Viewer
 from guruconnect.server.state import AppState
 
@@ -45,21 +54,18 @@ log = logging.getLogger("guruconnect.desktop.clipboard")
 
 FROM_VIEWER = (ClipboardOffer, ClipboardChunk, ClipboardRequest, TypeText, TypeCancel)
 FROM_WORKER = (ClipboardOffer, ClipboardChunk, ClipboardError, TypeProgress)
-# Chunks wait for a peer's queue to drain below this; past DRAIN_LIMIT seconds, that
-# peer's copy of the transfer is dropped with a message rather than buffered.
-QUEUE_LOW = 32
-DRAIN_LIMIT = 30.0
 # "Get clipboard" makes the worker read and send a whole item: one per viewer at a time.
 REQUEST_GAP = 1.0
 
 
 @dataclass(eq=False)
 class _Transfer:
+    """A technician's item on its way to the worker."""
+
     offer: ClipboardOffer
-    recipients: list[Viewer]  # worker -> viewers; for viewer -> worker, the sender
+    recipients: list[Viewer]  # the sender
     received: int = 0
     next_index: int = 0
-    dropped: bool = False
 
 
 @dataclass(eq=False)
@@ -67,7 +73,7 @@ class ClipboardRelay:
     """Per desktop session: transfers in flight, open requests and typing jobs."""
 
     to_worker: _Transfer | None = None
-    from_worker: dict[int, _Transfer] = field(default_factory=dict)
+    from_worker: Fanout | None = None  # the worker sends one item at a time
     requests: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
     asked_at: dict[str, float] = field(default_factory=dict)  # viewer id -> last request
     jobs: dict[int, tuple[Viewer, int]] = field(default_factory=dict)  # ours -> viewer's
@@ -118,8 +124,11 @@ def _error(viewer: Viewer, message: str, transfer: int = 0, request: int = 0) ->
     )
 
 
-async def _drain(outbox: Outbox, alive: Callable[[], bool] = lambda: True) -> bool:
-    """Wait until ``outbox`` has room; False when it stays full for DRAIN_LIMIT."""
+async def _drain(outbox: Outbox, alive: Callable[[], bool]) -> bool:
+    """Wait until ``outbox`` has room; False when it stays full for DRAIN_LIMIT.
+
+    Only a technician's item to the worker waits here, in that technician's own socket
+    loop: it holds back nobody else (the media loop and other viewers never wait)."""
     deadline = time.monotonic() + DRAIN_LIMIT
     while outbox.queued > QUEUE_LOW:
         if time.monotonic() > deadline or not alive():
@@ -248,7 +257,7 @@ async def _chunk_to_worker(
     worker = session.worker
     if worker is None:
         return
-    if not await _drain(worker.outbox):
+    if not await _drain(worker.outbox, lambda: session.worker is worker):
         relay.to_worker = None
         _error(viewer, "The remote machine is not taking the clipboard item.", chunk.transfer)
         return
@@ -270,14 +279,20 @@ async def from_worker(
     if isinstance(message, ClipboardOffer):
         await _offer_to_viewers(state, session, relay, message, raw)
     elif isinstance(message, ClipboardChunk):
-        await _chunk_to_viewers(session, relay, message, raw)
+        _chunk_to_viewers(relay, message, raw)
     elif isinstance(message, ClipboardError):
+        fanout = relay.from_worker
+        if fanout is not None and message.transfer == fanout.transfer:
+            # The worker abandoned this item (no acks): its recipients hear why.
+            relay.from_worker = None
+            fanout.end(message.message)
+            return
         asked = relay.requests.pop(message.request, None) if message.request else None
         if asked is None:
             for v in entitled(session):
-                _send(v, raw)
+                send(v, raw)
         elif asked[0].id in session.viewers:
-            _send(asked[0], encode(msgspec.structs.replace(message, request=asked[1])))
+            send(asked[0], encode(msgspec.structs.replace(message, request=asked[1])))
     elif isinstance(message, TypeProgress):
         owner = relay.jobs.get(message.job)
         if owner is None:
@@ -289,15 +304,15 @@ async def from_worker(
             # Control moved on (released, taken over, or the viewer left): stop typing.
             session.to_worker(encode(TypeCancel(job=message.job)))
         if viewer.id in session.viewers:
-            _send(viewer, encode(msgspec.structs.replace(message, job=job)))
+            send(viewer, encode(msgspec.structs.replace(message, job=job)))
 
 
-def _send(viewer: Viewer, frame: bytes) -> bool:
-    try:
-        viewer.outbox.control(frame)
-    except OutboxOverflow:
-        return False  # that viewer's own socket loop closes it; nobody else is affected
-    return True
+def worker_left(session: DesktopSession) -> None:
+    """The media socket closed: the transfer in flight from it ends."""
+    relay = relay_for(session)
+    if relay.from_worker is not None:
+        relay.from_worker.end("The remote machine left before the clipboard item was complete.")
+        relay.from_worker = None
 
 
 async def _offer_to_viewers(
@@ -319,38 +334,30 @@ async def _offer_to_viewers(
     if offer.total > limit:
         message = over_limit_message(offer.total, limit, remote=True)
         for viewer in recipients:
-            _send(viewer, encode(ClipboardError(
+            send(viewer, encode(ClipboardError(
                 transfer=offer.transfer, message=message, request=offer.request)))  # fmt: skip
         recipients = []
-    relay.from_worker.pop(offer.transfer, None)
+    if relay.from_worker is not None:  # a new copy replaces an unfinished one
+        relay.from_worker.end()
+        relay.from_worker = None
     if offer.total > 0 and recipients:
-        relay.from_worker[offer.transfer] = _Transfer(offer, recipients)
+        relay.from_worker = Fanout(session, offer, recipients)
+    elif offer.total > 0:  # over the limit, or nobody to receive it: send no chunks
+        stop_worker(session, offer.transfer)
     for viewer in recipients:
         await audit(state, session, viewer, "desktop.clipboard_from_remote", describe(offer))
-        _send(viewer, raw)
+        send(viewer, raw)
 
 
-async def _chunk_to_viewers(
-    session: DesktopSession, relay: ClipboardRelay, chunk: ClipboardChunk, raw: bytes
-) -> None:
-    transfer = relay.from_worker.get(chunk.transfer)
-    if transfer is None:
-        return  # over the limit, or nobody to receive it
-    if (
-        chunk.index != transfer.next_index
-        or transfer.received + len(chunk.data) > transfer.offer.total
-    ):
-        del relay.from_worker[chunk.transfer]
-        log.warning("the worker broke clipboard transfer %d; dropped", chunk.transfer)
-        return
-    transfer.received += len(chunk.data)
-    transfer.next_index += 1
-    for viewer in list(transfer.recipients):
-        present = lambda v=viewer: v.id in session.viewers  # noqa: E731
-        if not await _drain(viewer.outbox, present) or not _send(viewer, raw):
-            transfer.recipients.remove(viewer)
-            _send(viewer, encode(ClipboardError(
-                transfer=chunk.transfer, message="Your connection is too slow for this "
-                "clipboard item; it was dropped.", request=transfer.offer.request)))  # fmt: skip
-    if transfer.received == transfer.offer.total or not transfer.recipients:
-        del relay.from_worker[chunk.transfer]
+def _chunk_to_viewers(relay: ClipboardRelay, chunk: ClipboardChunk, raw: bytes) -> None:
+    """Queue the chunk for the recipients; never waits (the media loop calls this)."""
+    fanout = relay.from_worker
+    if fanout is None or fanout.transfer != chunk.transfer:
+        return  # over the limit, stopped, or nobody to receive it
+    broken = fanout.chunk(chunk, raw)
+    if broken is not None:
+        log.warning("the worker broke clipboard transfer %d (%s); dropped", chunk.transfer, broken)
+        relay.from_worker = None
+        fanout.end("The remote machine sent a broken clipboard item; it was dropped.")
+        stop_worker(fanout.session, chunk.transfer)
+    # Complete: its pacer still acks the last chunk once the recipients have room.

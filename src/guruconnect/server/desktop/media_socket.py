@@ -82,7 +82,7 @@ async def media_socket(ws: WebSocket) -> None:
             if isinstance(message, VideoFrame | TileFrame):
                 state.metrics.desktop_frames.inc()
                 session.relay_frame(raw if isinstance(raw, bytes) else b"", message.keyframe)
-            elif isinstance(message, clipboard.FROM_WORKER):
+            elif isinstance(message, clipboard.FROM_WORKER):  # never waits for a viewer
                 await clipboard.from_worker(state, session, message, raw_bytes(raw))
             elif isinstance(message, Monitors):
                 session.set_monitors(message, raw if isinstance(raw, bytes) else b"")
@@ -96,5 +96,7 @@ async def media_socket(ws: WebSocket) -> None:
     finally:
         if sender is not None:
             sender.cancel()
+        if session is not None:
+            clipboard.worker_left(session)
         if session is not None and session.worker is not None:
             await _end_session(state, session, "the agent left the session")

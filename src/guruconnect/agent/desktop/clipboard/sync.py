@@ -3,6 +3,12 @@
     ClipboardOffer + ClipboardChunk in   -> checked (sizes, SHA-256) -> backend.set
     ClipboardRequest in                  -> backend.read -> offer + chunks (that request)
     a copy made on the remote machine    -> offer + chunks (the server picks recipients)
+    ClipboardAck in                      -> the next chunks of that copy may go
+
+An outgoing item is paced by the server: at most ACK_WINDOW chunks past the last
+ClipboardAck, so a slow viewer never makes the server (or this worker) buffer or wait
+in a loop that also carries the screen. Sending runs in its own task; the screen keeps
+streaming meanwhile.
 
 Backend calls block (X round trips), so they run in a thread.
 """
@@ -18,7 +24,9 @@ import msgspec
 
 from guruconnect.agent.desktop.clipboard import MAX_ITEM_BYTES, Clipboard, Item, TooLarge
 from guruconnect.protocol.clipboard import (
+    ACK_WINDOW,
     CHUNK_BYTES,
+    ClipboardAck,
     ClipboardChunk,
     ClipboardError,
     ClipboardFormat,
@@ -31,6 +39,13 @@ log = logging.getLogger("guruconnect.agent.desktop.clipboard")
 
 KINDS: tuple[ClipboardKind, ...] = ("text", "html", "png")
 Send = Callable[[msgspec.Struct], Awaitable[None]]
+# How long to wait for an ack before abandoning an item. The server holds an ack back
+# at most DRAIN_LIMIT (30 s, server/desktop/clipboard_fanout.py) for a slow viewer.
+ACK_TIMEOUT = 60.0
+
+
+class NoAck(Exception):
+    """The server stopped acknowledging an outgoing item."""
 
 
 def offer_for(item: Item, transfer: int, request: int = 0) -> tuple[ClipboardOffer, bytes]:
@@ -65,6 +80,25 @@ class _Incoming:
         self.next_index = 0
 
 
+class _Outgoing:
+    def __init__(self, transfer: int) -> None:
+        self.transfer = transfer
+        self.acked = -1
+        self.stopped = False
+        self.changed = asyncio.Event()
+
+    async def may_send(self, index: int) -> bool:
+        """Wait until chunk ``index`` is inside the window; False when the server said
+        stop. Raises NoAck after ACK_TIMEOUT without an ack."""
+        while not self.stopped and index > self.acked + ACK_WINDOW:
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), ACK_TIMEOUT)
+            except TimeoutError:
+                raise NoAck from None
+        return not self.stopped
+
+
 class ClipboardSync:
     def __init__(self, clipboard: Clipboard, send: Send) -> None:
         self.clipboard = clipboard
@@ -77,6 +111,7 @@ class ClipboardSync:
         self._requests: set[asyncio.Task[None]] = set()
         # One item on the wire at a time: a viewer assembles one transfer at a time.
         self._sending = asyncio.Lock()
+        self._outgoing: _Outgoing | None = None
 
     # --- from technicians ---
 
@@ -164,14 +199,37 @@ class ClipboardSync:
             for task in self._requests:
                 task.cancel()
 
+    def ack(self, ack: ClipboardAck) -> None:
+        outgoing = self._outgoing
+        if outgoing is None or outgoing.transfer != ack.transfer:
+            return  # an item already sent or abandoned
+        outgoing.acked = max(outgoing.acked, ack.index)
+        outgoing.stopped |= ack.stop
+        outgoing.changed.set()
+
     async def send_item(self, item: Item, request: int = 0) -> None:
         async with self._sending:
             self._next_transfer += 1
             offer, body = offer_for(item, self._next_transfer, request)
-            await self.send(offer)
-            for index, at in enumerate(range(0, len(body), CHUNK_BYTES)):
-                data = body[at : at + CHUNK_BYTES]
-                await self.send(ClipboardChunk(transfer=offer.transfer, index=index, data=data))
+            outgoing = self._outgoing = _Outgoing(offer.transfer)
+            try:
+                await self.send(offer)
+                for index, at in enumerate(range(0, len(body), CHUNK_BYTES)):
+                    if not await outgoing.may_send(index):
+                        log.info("clipboard: the server stopped transfer %d", offer.transfer)
+                        return
+                    data = body[at : at + CHUNK_BYTES]
+                    await self.send(ClipboardChunk(transfer=offer.transfer, index=index, data=data))
+                # The next item waits until the viewers took this one in.
+                last = (len(body) - 1) // CHUNK_BYTES
+                if body and not await outgoing.may_send(last + ACK_WINDOW):
+                    return
+            except NoAck:
+                await self._error(offer.transfer, "The clipboard item stalled on its way; "
+                                  "it was abandoned.", request)  # fmt: skip
+                return
+            finally:
+                self._outgoing = None
             self.copies_sent += 1
 
     async def _error(self, transfer: int, message: str, request: int = 0) -> None:
