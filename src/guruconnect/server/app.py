@@ -24,6 +24,8 @@ from guruconnect.server.db.types import utcnow
 from guruconnect.server.desktop import media_socket, viewer_socket
 from guruconnect.server.enrollment import routes as enrollment
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
+from guruconnect.server.installers import public as installers_public
+from guruconnect.server.installers import routes as installers
 from guruconnect.server.live import socket as live_socket
 from guruconnect.server.live.bus import make_bus
 from guruconnect.server.machines import routes as machines
@@ -94,6 +96,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     support_portal.router,
     support_socket.router,
     support_live.router,
+    installers.router,
+    installers_public.router,
 )
 
 
