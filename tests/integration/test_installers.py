@@ -127,6 +127,7 @@ def test_revoked_and_unknown_urls_are_refused_clearly_and_rate_limited(inst_serv
     assert ("installer.revoke", f"installer:{made['id']}") in actions
 
 
+@pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
 def test_email_sends_a_working_link(server_factory: Callable[..., ServerProcess], agent_cache: Path) -> None:
     from aiosmtpd.controller import Controller
 
@@ -193,6 +194,7 @@ def machine_named(admin: SignedIn, name: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+@pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
 def test_sh_installs_enrolls_runs_reconfigures_and_uninstalls(
     inst_server: ServerProcess, tmp_path: Path, system_python: None,
     agent_process: list[subprocess.Popen[bytes]],
@@ -263,6 +265,7 @@ def test_sh_installs_enrolls_runs_reconfigures_and_uninstalls(
     assert any(a == "installer.download" for a, _ in audit_actions(inst_server))
 
 
+@pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
 def test_sh_refuses_revoked_and_expired_tokens_and_a_tampered_config(
     inst_server: ServerProcess, tmp_path: Path, system_python: None
 ) -> None:
@@ -312,6 +315,7 @@ def test_sh_refuses_revoked_and_expired_tokens_and_a_tampered_config(
 # --- the .deb -----------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
 def test_deb_contents_scripts_and_install_into_a_scratch_root(
     inst_server: ServerProcess, tmp_path: Path, system_python: None
 ) -> None:
