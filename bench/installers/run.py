@@ -35,7 +35,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def installer_row(data_dir: Path, n: int) -> Installer:
     return Installer(
-        id=f"bench{n}", company="Glaztech Industries", site=f"Site {n} – Zürich",
+        id=f"bench{n}", company="Glaztech Industries", site=f"Site {n} \u2013 Zürich",
         department="Accounting", device_type="Laptop", tag="VIP", name_mode="machine",
         custom_name="",
         sealed_secrets=keys.seal(data_dir, {"enrollment_token": "gce_" + secrets.token_urlsafe(32),

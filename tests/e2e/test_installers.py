@@ -15,6 +15,7 @@ from tests.e2e.test_dashboard import browser_sign_in
 from tests.support.server import ServerProcess
 from tests.support.wait import wait_for
 
+
 @pytest.fixture(scope="module")
 def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("installer-cache")
@@ -32,7 +33,7 @@ def test_build_download_copy_and_revoke(
     page.select_option("#installer-name-mode", "custom")
     page.fill("#installer-name", 'Front "Desk"')
     page.fill("#installer-company", "Glaztech Industries")
-    page.fill("#installer-site", "Zürich – 東京")
+    page.fill("#installer-site", "Zürich \u2013 東京")
     page.fill("#installer-department", "Accounting")
     page.fill("#installer-device-type", "Laptop")
     page.fill("#installer-tag", "VIP's")
@@ -45,7 +46,7 @@ def test_build_download_copy_and_revoke(
     expect(card).to_contain_text("Windows installers: coming with the Windows agent")
     row = page.locator('[data-testid="installer-row"]')
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("Zürich – 東京")
+    expect(row).to_contain_text("Zürich \u2013 東京")
     expect(row).to_contain_text("VIP's")
 
     # Download the .sh (the first one builds the cached base: give it time).

@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from pathlib import Path
@@ -29,7 +28,7 @@ from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
 
 SYSTEM_PYTHON = "/usr/bin/python3"
-TRICKY = {"site": "Zürich \"HQ\" – 東京", "department": "R&D\nline two", "tag": "VIP's"}
+TRICKY = {"site": 'Zürich "HQ" \u2013 東京', "department": "R&D\nline two", "tag": "VIP's"}
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +39,21 @@ def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def inst_server(server_factory: Callable[..., ServerProcess], agent_cache: Path) -> ServerProcess:
-    return server_factory("sqlite", GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
-                          GURU_INSTALLER_URL_MAX_FAILURES_PER_IP="4")  # fmt: skip
+    return server_factory(
+        "sqlite",
+        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        GURU_INSTALLER_URL_MAX_FAILURES_PER_IP="4",
+    )
 
 
 @pytest.fixture
 def system_python() -> None:
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import sys; print(tuple(sys.version_info[:2]))"],
-                           capture_output=True, text=True, check=False)  # fmt: skip
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import sys; print(tuple(sys.version_info[:2]))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if probe.stdout.strip() != str(tuple(sys.version_info[:2])):
         unavailable(f"{SYSTEM_PYTHON} is not Python {sys.version_info[:2]} (the agent's ABI)")
 
@@ -68,10 +74,18 @@ def audit_actions(server: ServerProcess) -> list[tuple[str, str]]:
         return list(db.execute("SELECT action, target FROM audit_log ORDER BY id"))
 
 
-def run_installer(script: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_installer(
+    script: Path, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(script.parent), "TMPDIR": str(script.parent)}
-    return subprocess.run(["sh", str(script), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)  # fmt: skip
+    return subprocess.run(
+        ["sh", str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 # --- API, authorization, URL ----------------------------------------------------------
@@ -81,7 +95,10 @@ def test_authorization_csrf_and_company_scope(inst_server: ServerProcess) -> Non
     admin = sign_in(inst_server)
     made = create(admin, site="Phoenix Office")
     viewer = sign_in(inst_server, role="viewer")
-    assert viewer.post("/api/v1/installers", json={"company": "Glaztech Industries"}).status_code == 403
+    assert (
+        viewer.post("/api/v1/installers", json={"company": "Glaztech Industries"}).status_code
+        == 403
+    )
     assert viewer.client.get("/api/v1/installers").status_code == 403
     assert viewer.client.get(f"/api/v1/installers/{made['id']}/linux.sh").status_code == 403
     # No CSRF token: refused before anything is created.
@@ -95,17 +112,26 @@ def test_authorization_csrf_and_company_scope(inst_server: ServerProcess) -> Non
     assert other.client.get("/api/v1/installers").json()["installers"] == []
     assert other.client.get(f"/api/v1/installers/{made['id']}/linux.sh").status_code == 404
     assert other.delete(f"/api/v1/installers/{made['id']}").status_code == 404
-    assert other.post(f"/api/v1/installers/{made['id']}/email", json={"to": "a@b.example"}).status_code == 404
+    assert (
+        other.post(f"/api/v1/installers/{made['id']}/email", json={"to": "a@b.example"}).status_code
+        == 404
+    )
     # Bad input gets a clear 422.
     r = admin.post("/api/v1/installers", json={"company": "G", "name_mode": "custom"})
     assert r.status_code == 422 and "custom name" in r.text
     assert admin.post("/api/v1/installers", json={"company": "", "site": "x"}).status_code == 422
-    assert admin.post("/api/v1/installers", json={"company": "G", "tag": "x" * 257}).status_code == 422
-    r = admin.post(f"/api/v1/installers/{made['id']}/email", json={"to": "a@b.example\r\nBcc: x@y.example"})
+    assert (
+        admin.post("/api/v1/installers", json={"company": "G", "tag": "x" * 257}).status_code == 422
+    )
+    r = admin.post(
+        f"/api/v1/installers/{made['id']}/email", json={"to": "a@b.example\r\nBcc: x@y.example"}
+    )
     assert r.status_code == 422
 
 
-def test_revoked_and_unknown_urls_are_refused_clearly_and_rate_limited(inst_server: ServerProcess) -> None:
+def test_revoked_and_unknown_urls_are_refused_clearly_and_rate_limited(
+    inst_server: ServerProcess,
+) -> None:
     admin = sign_in(inst_server)
     made = create(admin)
     anonymous = inst_server.client(origin=False)
@@ -128,13 +154,15 @@ def test_revoked_and_unknown_urls_are_refused_clearly_and_rate_limited(inst_serv
 
 
 @pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
-def test_email_sends_a_working_link(server_factory: Callable[..., ServerProcess], agent_cache: Path) -> None:
+def test_email_sends_a_working_link(
+    server_factory: Callable[..., ServerProcess], agent_cache: Path
+) -> None:
     from aiosmtpd.controller import Controller
 
     received: list[bytes] = []
 
     class Handler:
-        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
             received.append(envelope.content)
             return "250 OK"
 
@@ -142,13 +170,20 @@ def test_email_sends_a_working_link(server_factory: Callable[..., ServerProcess]
     smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        server = server_factory("sqlite", GURU_SMTP_HOST="127.0.0.1", GURU_SMTP_PORT=str(port),
-                                GURU_SMTP_STARTTLS="false", GURU_SMTP_FROM="rmm@msp.example",
-                                GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache))  # fmt: skip
+        server = server_factory(
+            "sqlite",
+            GURU_SMTP_HOST="127.0.0.1",
+            GURU_SMTP_PORT=str(port),
+            GURU_SMTP_STARTTLS="false",
+            GURU_SMTP_FROM="rmm@msp.example",
+            GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        )
         admin = sign_in(server)
         made = create(admin, site="Phoenix Office")
-        r = admin.post(f"/api/v1/installers/{made['id']}/email",
-                       json={"to": "it@glaztech.example", "message": "Please install today."})  # fmt: skip
+        r = admin.post(
+            f"/api/v1/installers/{made['id']}/email",
+            json={"to": "it@glaztech.example", "message": "Please install today."},
+        )
         assert r.status_code == 200, r.text
     finally:
         smtp.stop()
@@ -196,11 +231,13 @@ def machine_named(admin: SignedIn, name: str) -> dict[str, Any] | None:
 
 @pytest.mark.timeout(900)  # the first download builds the cached base (minutes)
 def test_sh_installs_enrolls_runs_reconfigures_and_uninstalls(
-    inst_server: ServerProcess, tmp_path: Path, system_python: None,
+    inst_server: ServerProcess,
+    tmp_path: Path,
+    system_python: None,
     agent_process: list[subprocess.Popen[bytes]],
-) -> None:  # fmt: skip
+) -> None:
     admin = sign_in(inst_server)
-    made = create(admin, name_mode="custom", name="Front Desk \"1\"", **TRICKY)
+    made = create(admin, name_mode="custom", name='Front Desk "1"', **TRICKY)
     r = inst_server.client(origin=False).get(public_path(made, "linux.sh"), timeout=600)
     assert r.status_code == 200, r.text
     script = tmp_path / "guruconnect-install.sh"
@@ -231,34 +268,56 @@ def test_sh_installs_enrolls_runs_reconfigures_and_uninstalls(
     assert (root / "usr" / "local" / "bin" / "guruconnect-agent").is_symlink()
 
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    agent_process.append(subprocess.Popen([str(command), "run"], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))  # fmt: skip
-    name = "Front Desk \"1\""
-    machine = wait_for(lambda: (m := machine_named(admin, name)) and m["online"] and m, "online", 60)
+    agent_process.append(
+        subprocess.Popen(
+            [str(command), "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    )
+    name = 'Front Desk "1"'
+    machine = wait_for(
+        lambda: (m := machine_named(admin, name)) and m["online"] and m, "online", 60
+    )
     assert machine["company"] == "Glaztech Industries"
     assert machine["site"] == TRICKY["site"] and machine["department"] == TRICKY["department"]
     assert machine["tag"] == "Override Tag" and machine["device_type"] == "Workstation"
 
     # Reconfigure through the installed command: the dashboard sees it at the next check-in.
-    done = subprocess.run([str(command), "--reconfigure", "--site", "New York Office", "--tag", "Laptop"],
-                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [str(command), "--reconfigure", "--site", "New York Office", "--tag", "Laptop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
-    wait_for(lambda: (m := machine_named(admin, name)) and m["site"] == "New York Office"
-             and m["tag"] == "Laptop", "the reconfigured site", 30)  # fmt: skip
+    wait_for(
+        lambda: (
+            (m := machine_named(admin, name))
+            and m["site"] == "New York Office"
+            and m["tag"] == "Laptop"
+        ),
+        "the reconfigured site",
+        30,
+    )
     # Re-running the installer with a flag changes metadata without reinstalling.
     again = run_installer(script, "--root", str(root), "--department", "Accounting")
     assert again.returncode == 0 and "changing metadata only" in again.stdout
-    wait_for(lambda: (m := machine_named(admin, name)) and m["department"] == "Accounting",
-             "the department changed by re-running the installer", 30)  # fmt: skip
+    wait_for(
+        lambda: (m := machine_named(admin, name)) and m["department"] == "Accounting",
+        "the department changed by re-running the installer",
+        30,
+    )
     assert len(admin.client.get("/api/v1/machines").json()["machines"]) == 1
-    bad = subprocess.run([str(command), "--reconfigure"], env=env, capture_output=True,
-                         text=True, check=False)  # fmt: skip
+    bad = subprocess.run(
+        [str(command), "--reconfigure"], env=env, capture_output=True, text=True, check=False
+    )
     assert bad.returncode == 2 and "needs at least one" in bad.stderr
 
     agent_process[0].send_signal(signal.SIGTERM)
     agent_process[0].wait(15)
-    done = subprocess.run([str(command), "--uninstall"], env=env, capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [str(command), "--uninstall"], env=env, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert not prefix.exists() and not unit.exists()
     assert not (root / "usr" / "local" / "bin" / "guruconnect-agent").is_symlink()
@@ -279,8 +338,10 @@ def test_sh_refuses_revoked_and_expired_tokens_and_a_tampered_config(
         scripts[label].write_bytes(r.content)
     assert admin.delete(f"/api/v1/installers/{revoked['id']}").status_code == 204
     with sqlite3.connect(inst_server.data_dir / "guruconnect.db") as db:  # time passes
-        db.execute("UPDATE enrollment_tokens SET expires_at = '2000-01-01 00:00:00.000000'"
-                   " WHERE note LIKE 'installer:%' AND revoked_at IS NULL")  # fmt: skip
+        db.execute(
+            "UPDATE enrollment_tokens SET expires_at = '2000-01-01 00:00:00.000000'"
+            " WHERE note LIKE 'installer:%' AND revoked_at IS NULL"
+        )
     for label, reason in (("revoked", "revoked"), ("expired", "expired")):
         root = tmp_path / f"root-{label}"
         root.mkdir()
@@ -327,13 +388,18 @@ def test_deb_contents_scripts_and_install_into_a_scratch_root(
     deb = tmp_path / "guruconnect-agent.deb"
     deb.write_bytes(r.content)
 
-    info = subprocess.run([dpkg_deb, "--info", str(deb)], capture_output=True, text=True, check=True)
+    info = subprocess.run(
+        [dpkg_deb, "--info", str(deb)], capture_output=True, text=True, check=True
+    )
     assert "Package: guruconnect-agent" in info.stdout and "postinst" in info.stdout
-    contents = subprocess.run([dpkg_deb, "--contents", str(deb)], capture_output=True, text=True,
-                              check=True).stdout  # fmt: skip
-    for path in ("./opt/guruconnect/bin/guruconnect-agent",
-                 "./lib/systemd/system/guruconnect-agent.service",
-                 "./opt/guruconnect/lib/guruconnect/agent/install/__main__.py"):  # fmt: skip
+    contents = subprocess.run(
+        [dpkg_deb, "--contents", str(deb)], capture_output=True, text=True, check=True
+    ).stdout
+    for path in (
+        "./opt/guruconnect/bin/guruconnect-agent",
+        "./lib/systemd/system/guruconnect-agent.service",
+        "./opt/guruconnect/lib/guruconnect/agent/install/__main__.py",
+    ):
         assert path in contents
     control = tmp_path / "control"
     subprocess.run([dpkg_deb, "--control", str(deb), str(control)], check=True)
@@ -348,26 +414,56 @@ def test_deb_contents_scripts_and_install_into_a_scratch_root(
         (root / sub).mkdir(parents=True)
     (root / "var/lib/dpkg/status").touch()
     done = subprocess.run(
-        ["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",
-         "--force-not-root", "--log=/dev/null", "-i", str(deb)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            "dpkg",
+            f"--root={root}",
+            "--force-script-chrootless",
+            "--force-depends",
+            "--force-not-root",
+            "--log=/dev/null",
+            "-i",
+            str(deb),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
         env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "systemd is not running here" in done.stdout
     assert (root / "opt/guruconnect/etc/agent.json").is_file()
-    machine = wait_for(lambda: admin.client.get("/api/v1/machines").json()["machines"], "enrolled")[0]
-    assert (machine["company"], machine["site"], machine["tag"]) == ("Glaztech Industries", "Phoenix Office", "Critical")
+    machine = wait_for(lambda: admin.client.get("/api/v1/machines").json()["machines"], "enrolled")[
+        0
+    ]
+    assert (machine["company"], machine["site"], machine["tag"]) == (
+        "Glaztech Industries",
+        "Phoenix Office",
+        "Critical",
+    )
     # dpkg -x alone extracts the same files.
     extracted = tmp_path / "x"
     subprocess.run(["dpkg", "-x", str(deb), str(extracted)], check=True)
     assert (extracted / "lib/systemd/system/guruconnect-agent.service").is_file()
     # And removes them again; purge takes the config with the private key.
-    done = subprocess.run(["dpkg", f"--root={root}", "--force-script-chrootless", "--force-not-root",
-                           "--log=/dev/null", "--purge", "guruconnect-agent"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [
+            "dpkg",
+            f"--root={root}",
+            "--force-script-chrootless",
+            "--force-not-root",
+            "--log=/dev/null",
+            "--purge",
+            "guruconnect-agent",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
-    assert not (root / "opt/guruconnect/lib").exists() and not (root / "opt/guruconnect/etc").exists()
+    assert (
+        not (root / "opt/guruconnect/lib").exists() and not (root / "opt/guruconnect/etc").exists()
+    )
 
 
 def test_systemd_unit_verifies(tmp_path: Path) -> None:
@@ -385,6 +481,8 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     else:
         text = unit_file(layout)
     unit.write_text(text)
-    done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [analyze, "verify", str(unit)], capture_output=True, text=True, check=False
+    )
     problems = [line for line in done.stderr.splitlines() if "guruconnect-agent" in line]
     assert done.returncode == 0 and not problems, done.stderr

@@ -22,7 +22,7 @@ BASE = InstallerConfig(
     installer_id="abc_DEF-1",
     server_url="https://rmm.example.com:8443",
     server_fingerprint="ab" * 32,
-    enrollment_token="gce_secret",  # noqa: S106
+    enrollment_token="gce_secret",
     company="Glaztech Industries",
 )
 
@@ -30,7 +30,7 @@ BASE = InstallerConfig(
 def test_metadata_with_quotes_newlines_and_unicode_round_trips_exactly() -> None:
     cfg = InstallerConfig(
         **{**_fields(BASE), "name_mode": "custom", "name": "Bob's \"PC\"\nline 2",
-           "site": "Zürich – 東京 🏢", "department": "R&D <lab>; rm -rf /",
+           "site": "Zürich \u2013 東京 🏢", "department": "R&D <lab>; rm -rf /",
            "device_type": "Laptop\t\r\n", "tag": "'\"`$(id)`\\"},
     )  # fmt: skip
     blob = seal(cfg, KEY)
@@ -62,7 +62,7 @@ def _tampered(blob: bytes, **config_changes: object) -> bytes:
     [{"site": "Elsewhere"}, {"server_url": "https://evil.example"}, {"enrollment_token": "x"}],
 )
 def test_a_changed_config_is_refused(changes: dict[str, object]) -> None:
-    with pytest.raises(BakedConfigError, match="signature does not match.*modified"):
+    with pytest.raises(BakedConfigError, match=r"signature does not match.*modified"):
         open_envelope(_tampered(seal(BASE, KEY), **changes))
 
 
