@@ -97,7 +97,7 @@ def install(
     values = metadata(baked, overrides)
     config_path = layout.on_disk(layout.config)
     try:
-        ensure_config_dir(config_path)  # before enrolling: never spend a token for nothing
+        _check_writable(config_path)  # before enrolling: never spend a token for nothing
         cfg = enroll(
             baked.server_url,
             baked.enrollment_token,
@@ -123,6 +123,7 @@ def install(
         _link(layout)
         written = [str(layout.prefix), str(layout.unit), str(layout.link)]
     try:
+        ensure_config_dir(config_path)
         save_config(config_path, cfg)
     except ConfigError as exc:
         raise InstallError(str(exc)) from exc
@@ -166,6 +167,15 @@ def uninstall(layout: Layout, out: Outcome) -> None:
     if systemd_running(layout):
         _systemctl("daemon-reload")
     out.say(f"removed the agent from {layout.prefix}, its unit and its config")
+
+
+def _check_writable(path: Path) -> None:
+    """Without creating anything: a refused enrollment must leave nothing behind."""
+    existing = path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InstallError(f"cannot write {path}: {existing} is not writable")
 
 
 def _copy_tree(source: Path, target: Path) -> None:
