@@ -70,7 +70,8 @@ def _add_dir(tar: tarfile.TarFile, name: str, seen: set[str]) -> None:
 
 
 def _parents(path: str) -> list[str]:
-    parts = PurePosixPath(path).parts[1:-1]  # without "." and the file itself
+    # PurePosixPath drops the leading "./"; dpkg needs an entry for every directory.
+    parts = [p for p in PurePosixPath(path).parts[:-1] if p not in (".", "/")]
     return ["./" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
