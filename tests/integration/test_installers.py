@@ -91,7 +91,11 @@ def run_installer(
 # --- API, authorization, URL ----------------------------------------------------------
 
 
-def test_authorization_csrf_and_company_scope(inst_server: ServerProcess) -> None:
+def test_authorization_csrf_and_company_scope(
+    server_factory: Callable[..., ServerProcess], db_kind: str
+) -> None:
+    """On each database backend."""
+    inst_server = server_factory(db_kind)
     admin = sign_in(inst_server)
     made = create(admin, site="Phoenix Office")
     viewer = sign_in(inst_server, role="viewer")
