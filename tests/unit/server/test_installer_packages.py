@@ -71,8 +71,14 @@ def test_deb_is_read_by_dpkg_deb(tmp_path: Path) -> None:
     assert "./opt/guruconnect/bin/guruconnect-agent" in contents
     assert "./lib/systemd/system/guruconnect-agent.service" in contents
     listed = {line.split()[-1] for line in contents.splitlines()}
-    for directory in ("./opt/", "./opt/guruconnect/", "./opt/guruconnect/bin/", "./lib/",
-                      "./lib/systemd/system/", "./opt/guruconnect/lib/guruconnect/agent/"):  # fmt: skip
+    for directory in (
+        "./opt/",
+        "./opt/guruconnect/",
+        "./opt/guruconnect/bin/",
+        "./lib/",
+        "./lib/systemd/system/",
+        "./opt/guruconnect/lib/guruconnect/agent/",
+    ):
         assert directory in listed  # dpkg does not create missing parents
 
     control = tmp_path / "control"
