@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from guruconnect.server.db.models import Installer
 from guruconnect.server.installers import deb, service, shell
 from guruconnect.server.state import AppState
-from guruconnect.server.support.bundle import BakedAgent, ensure_payload
+from guruconnect.server.support.bundle import BakedAgent, Payload, ensure_payload
 
 Kind = Literal["linux.sh", "linux.deb"]
 KINDS: tuple[Kind, ...] = ("linux.sh", "linux.deb")
@@ -23,19 +23,18 @@ async def build(
 ) -> tuple[BakedAgent | deb.BakedDeb, float]:
     """The file and the seconds spent baking it (the base comes from the cache)."""
     settings = state.settings
-    if kind == "linux.sh":
-        payload = await ensure_payload(settings)
-    else:
-        data = await deb.ensure_data(settings)
+    # Built once per release, then cached (minutes the first time, nothing after).
+    base = await (ensure_payload(settings) if kind == "linux.sh" else deb.ensure_data(settings))
     started = time.perf_counter()
     envelope = service.envelope(
         installer, settings.data_dir,
         server_url=settings.effective_public_url, fingerprint=state.cert_fingerprint,
     )  # fmt: skip
-    if kind == "linux.sh":
-        baked: BakedAgent | deb.BakedDeb = shell.bake(payload, envelope)
+    baked: BakedAgent | deb.BakedDeb
+    if isinstance(base, Payload):
+        baked = shell.bake(base, envelope)
     else:
-        baked = deb.bake(data, envelope, deb.installed_size_kib(data))
+        baked = deb.bake(base, envelope, deb.installed_size_kib(base))
     return baked, time.perf_counter() - started
 
 
