@@ -84,6 +84,8 @@ def install(
     """``lib_from``: the extracted payload to copy under the prefix (the .sh installer);
     None when the files are already in place (the .deb, whose postinst calls this)."""
     if is_installed(layout):
+        if lib_from is None and systemd_running(layout):  # a .deb upgrade: new code
+            _systemctl("try-restart", UNIT_NAME)
         if overrides:
             out.say(f"the agent is already installed under {layout.prefix}: changing metadata only")
             reconfigure(layout, overrides, out)

@@ -186,6 +186,8 @@ PYTHONPATH="$root{DEFAULT_PREFIX}/lib" PYTHONNOUSERSITE=1 {SYSTEM_PYTHON} \\
 
 PRERM = f"""#!/bin/sh
 set -e
+# Only on removal: an upgrade keeps the service, and the new postinst restarts it.
+[ "$1" = remove ] || exit 0
 if [ -z "${{DPKG_ROOT:-}}" ] && [ -d /run/systemd/system ]; then
     systemctl disable --now {UNIT_NAME} >/dev/null 2>&1 || true
 fi
