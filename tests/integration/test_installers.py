@@ -417,23 +417,15 @@ def test_deb_contents_scripts_and_install_into_a_scratch_root(
     for sub in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
         (root / sub).mkdir(parents=True)
     (root / "var/lib/dpkg/status").touch()
-    done = subprocess.run(
-        [
-            "dpkg",
-            f"--root={root}",
-            "--force-script-chrootless",
-            "--force-depends",
-            "--force-not-root",
-            "--log=/dev/null",
-            "-i",
-            str(deb),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )
+    def dpkg_install() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",
+             "--force-not-root", "--log=/dev/null", "-i", str(deb)],
+            capture_output=True, text=True, check=False, timeout=300,
+            env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )  # fmt: skip
+
+    done = dpkg_install()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "systemd is not running here" in done.stdout
     assert (root / "opt/guruconnect/etc/agent.json").is_file()
@@ -445,6 +437,12 @@ def test_deb_contents_scripts_and_install_into_a_scratch_root(
         "Phoenix Office",
         "Critical",
     )
+    config_before = (root / "opt/guruconnect/etc/agent.json").read_bytes()
+    # Installing again (an upgrade) keeps the enrollment: no second machine, same key.
+    done = dpkg_install()
+    assert done.returncode == 0 and "already installed" in done.stdout, done.stderr
+    assert (root / "opt/guruconnect/etc/agent.json").read_bytes() == config_before
+    assert len(admin.client.get("/api/v1/machines").json()["machines"]) == 1
     # dpkg -x alone extracts the same files.
     extracted = tmp_path / "x"
     subprocess.run(["dpkg", "-x", str(deb), str(extracted)], check=True)
