@@ -98,3 +98,19 @@ def test_version_is_debian_ordered() -> None:
     assert deb.debian_version("1.2.0") == "1.2.0"
     assert deb.debian_version("1.2.0rc1") == "1.2.0~rc1"
     assert deb.debian_version("1.2.0.dev3") == "1.2.0~dev3"
+
+
+def test_sh_through_a_pipe_says_to_save_it_first(tmp_path: Path) -> None:
+    script = tmp_path / "guruconnect-install.sh"
+    script.write_bytes(shell.bake(small_payload(tmp_path), ENVELOPE).read_all())
+    piped = subprocess.run(["sh"], input=script.read_bytes(), capture_output=True, cwd=tmp_path,
+                           check=False, timeout=60)  # fmt: skip
+    assert piped.returncode == 2
+    assert b"run it from a file, not through a pipe" in piped.stderr
+    # From a file the check passes and the bootstrap runs (this placeholder payload's
+    # installer module does nothing, so the run ends there successfully).
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    done = subprocess.run(["sh", str(script)], capture_output=True, cwd=tmp_path, check=False,
+                          timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.glob("guruconnect-install-*")) == []  # the temp dir is removed

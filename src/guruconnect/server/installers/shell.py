@@ -44,6 +44,11 @@ _HEADER = """#!/bin/sh
 #   sudo sh guruconnect-install.sh --uninstall
 set -eu
 script=$(cd "$(dirname -- "$0")" && pwd)/$(basename -- "$0")
+if ! grep -q "^__GURUCONNECT_PAY""LOAD__$" "$script" 2>/dev/null; then
+    echo "GuruConnect installer: run it from a file, not through a pipe:" >&2
+    echo "  curl -fsSLo guruconnect-install.sh URL && sudo sh guruconnect-install.sh" >&2
+    exit 2
+fi
 if ! command -v python3 >/dev/null 2>&1; then
     echo "GuruConnect installer: python3 is not installed on this computer." >&2
     exit 1
