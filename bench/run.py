@@ -74,6 +74,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="skip the one-time support agent benchmark (bench/support/run.py)",
     )  # fmt: skip
     p.add_argument(
+        "--skip-installers", action="store_true",
+        help="skip the server-built installers benchmark (bench/installers/run.py)",
+    )  # fmt: skip
+    p.add_argument(
         "--skip-clipboard", action="store_true", help="skip bench/clipboard.py (X11 clipboard)"
     )
     p.add_argument("--skip-postgres", action="store_true", help="SQLite only")
@@ -477,6 +481,11 @@ def cli(argv: list[str]) -> int:
         failed |= run_fleet_bench(args) != 0
     if not args.skip_support:
         failed |= run_support_bench(args.quick) != 0
+    if not args.skip_installers:
+        script = Path(__file__).resolve().parent / "installers" / "run.py"
+        print("\nServer-built installers (bench/installers/run.py) ...", flush=True)
+        extra = ["--bakes", "50"] if args.quick else []
+        failed |= subprocess.run([sys.executable, str(script), *extra], check=False).returncode != 0
     if not args.skip_clipboard:
         script = Path(__file__).resolve().parent / "clipboard.py"
         print("\nClipboard and typing (bench/clipboard.py) ...", flush=True)

@@ -133,8 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     reconfigure_cmd = commands.add_parser(
         "reconfigure",
         help="change this machine's name, site, tags... in the local config",
-        description="Rewrite the agent config. The server learns the new values the "
-        "next time the agent connects (restart the agent service to apply them now).",
+        description="Rewrite the agent config. The running agent notices the change at "
+        "its next heartbeat and sends it to the server (no restart needed).",
     )
     reconfigure_cmd.add_argument("--config", type=Path, metavar="PATH", help=config_help)
     _metadata_options(reconfigure_cmd, default=None)
@@ -253,5 +253,5 @@ def _reconfigure(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_FAILED
-    print(f"{path} updated; restart the agent to send the change to the server")
+    print(f"{path} updated; the running agent sends the change at its next check-in")
     return EXIT_OK

@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 import guruconnect
 from guruconnect.agent.backoff import Backoff
-from guruconnect.agent.config import AgentConfig
+from guruconnect.agent.config import AgentConfig, ConfigError, load_config
 from guruconnect.agent.desktop.supervisor import DesktopSupervisor
 from guruconnect.agent.files.channel import FilesChannels
 from guruconnect.agent.identity import sign
@@ -97,7 +97,7 @@ async def run_agent(
     files = FilesChannels(cfg)
     reaper = asyncio.create_task(desktops.reap_forever())
     try:
-        await _run(cfg, stop, desktops, files)
+        await _run(cfg, stop, desktops, files, config_path)
     finally:
         reaper.cancel()
         await asyncio.gather(reaper, return_exceptions=True)
@@ -106,7 +106,11 @@ async def run_agent(
 
 
 async def _run(
-    cfg: AgentConfig, stop: asyncio.Event, desktops: DesktopSupervisor, files: FilesChannels
+    cfg: AgentConfig,
+    stop: asyncio.Event,
+    desktops: DesktopSupervisor,
+    files: FilesChannels,
+    config_path: Path | None = None,
 ) -> None:
     backoff = Backoff(maximum=cfg.max_backoff)
     if not cfg.server.secure:
@@ -116,7 +120,7 @@ async def _run(
             cfg.server_url,
         )
     while not stop.is_set():
-        session = asyncio.create_task(_session(cfg, backoff, desktops, files))
+        session = asyncio.create_task(_session(cfg, backoff, desktops, files, config_path))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
@@ -141,7 +145,11 @@ async def _run(
 
 
 async def _session(
-    cfg: AgentConfig, backoff: Backoff, desktops: DesktopSupervisor, files: FilesChannels
+    cfg: AgentConfig,
+    backoff: Backoff,
+    desktops: DesktopSupervisor,
+    files: FilesChannels,
+    config_path: Path | None = None,
 ) -> None:
     """One connection, from connect to failure. Raises; never returns normally."""
     server = cfg.server
@@ -167,7 +175,7 @@ async def _session(
                     ws.transport.abort()  # not even a close frame for an impostor
                     raise
             try:
-                await _converse(ws, cfg, backoff, desktops, files)
+                await _converse(ws, cfg, backoff, desktops, files, config_path)
             except asyncio.CancelledError:
                 await ws.close(CloseCode.NORMAL, "agent stopping")
                 raise
@@ -192,6 +200,7 @@ async def _converse(
     backoff: Backoff,
     desktops: DesktopSupervisor,
     files: FilesChannels,
+    config_path: Path | None = None,
 ) -> None:
     hello = await _expect(ws, ServerHello)
     negotiate(hello.versions)
@@ -214,10 +223,8 @@ async def _converse(
     backoff.reset()
     log.info("connected to %s as %s (protocol v%d)", cfg.server_url, cfg.agent_id, welcome.version)
 
-    metadata = MetadataUpdate(
-        name=cfg.name, site=cfg.site, department=cfg.department,
-        device_type=cfg.device_type, tag=cfg.tag,
-    )  # fmt: skip
+    # The file, not the config we started with: a reconfigure may have happened since.
+    metadata = metadata_of(await asyncio.to_thread(_current, cfg, config_path))
     if metadata != MetadataUpdate():
         await ws.send(encode(metadata))
     inventory = await asyncio.to_thread(collect_inventory, AGENT_VERSION, cfg.description)
@@ -229,7 +236,59 @@ async def _converse(
         _heartbeats(ws, heartbeat_every),
         _inventories(ws, cfg, inventory_every, inventory),
         _read_messages(ws, desktops, files),
+        _watch_metadata(ws, config_path, metadata, heartbeat_every),
     )
+
+
+def metadata_of(cfg: AgentConfig) -> MetadataUpdate:
+    return MetadataUpdate(
+        name=cfg.name, site=cfg.site, department=cfg.department,
+        device_type=cfg.device_type, tag=cfg.tag,
+    )  # fmt: skip
+
+
+async def _watch_metadata(
+    ws: ClientConnection, path: Path | None, sent: MetadataUpdate, interval: float
+) -> None:
+    """``guruconnect-agent --reconfigure`` rewrites the config file; at each heartbeat
+    tick the file's stat is compared and, when it changed, its metadata is sent, so the
+    change reaches the dashboard at the next check-in without a restart."""
+    if path is None:
+        await asyncio.Event().wait()  # nothing to watch; end only when cancelled
+        return
+    stamp = _stamp(path)
+    while True:
+        await asyncio.sleep(interval)
+        current = _stamp(path)
+        if current == stamp:
+            continue
+        stamp = current
+        try:
+            metadata = metadata_of(await asyncio.to_thread(load_config, path))
+        except ConfigError as exc:
+            log.warning("config changed but cannot be read, keeping the old metadata: %s", exc)
+            continue
+        if metadata != sent:
+            await ws.send(encode(metadata))
+            log.info("metadata changed in %s; sent to the server", path)
+            sent = metadata
+
+
+def _current(cfg: AgentConfig, path: Path | None) -> AgentConfig:
+    if path is None:
+        return cfg
+    try:
+        return load_config(path)
+    except ConfigError:
+        return cfg
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 async def _expect(ws: ClientConnection, kind: type[M]) -> M:

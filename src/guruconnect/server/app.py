@@ -27,6 +27,8 @@ from guruconnect.server.files import agent_socket as files_agent_socket
 from guruconnect.server.files import browser_socket as files_socket
 from guruconnect.server.files import download as files_download
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
+from guruconnect.server.installers import public as installers_public
+from guruconnect.server.installers import routes as installers
 from guruconnect.server.live import socket as live_socket
 from guruconnect.server.live.bus import make_bus
 from guruconnect.server.machines import routes as machines
@@ -100,6 +102,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     files_socket.router,
     files_agent_socket.router,
     files_download.router,
+    installers.router,
+    installers_public.router,
 )
 
 

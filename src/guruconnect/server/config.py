@@ -54,6 +54,14 @@ class Settings:
     support_reconnect_grace_seconds: int = 20
     support_agent_cache_dir: str = ""  # "" = <data_dir>/support-agent
     clipboard_max_bytes: int = 16 * 1024 * 1024
+    # Installers (server/installers/): the "send link via email" relay.
+    smtp_host: str = ""  # "" = email disabled
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    installer_url_max_failures_per_ip: int = 20
 
     # --- derived values -------------------------------------------------------------
 
@@ -144,6 +152,8 @@ _AT_LEAST_ONE = (
     "support_join_max_failures_global",
     "support_join_failure_window_seconds",
     "support_reconnect_grace_seconds",
+    "smtp_port",
+    "installer_url_max_failures_per_ip",
 )
 PORTAL_LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                      ".gif": "image/gif", ".webp": "image/webp"}  # fmt: skip
@@ -176,6 +186,8 @@ def _validate(s: Settings) -> Settings:
     for name in _AT_LEAST_ONE:
         if getattr(s, name) < 1:
             raise ConfigError(f"setting {name!r} must be at least 1")
+    if s.smtp_host and "@" not in s.smtp_from:
+        raise ConfigError("setting 'smtp_from' must be an email address when smtp_host is set")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(
             f"setting 'log_level': expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}"

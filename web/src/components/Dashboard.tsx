@@ -27,6 +27,7 @@ import { ApiKeysView } from "./ApiKeysView";
 import { errorMessage } from "./common";
 import { DetailPanel } from "./DetailPanel";
 import { EnrollmentView } from "./EnrollmentView";
+import { InstallersView } from "./InstallersView";
 import { MachineList, type ListState } from "./MachineList";
 import { Sidebar } from "./Sidebar";
 import { SupportView } from "./SupportView";
@@ -462,6 +463,7 @@ export function Dashboard({
       ) : (
         <main class="content">
           {tab === "support" ? <SupportView api={api} onAuthLost={onSessionLost} /> : null}
+          {tab === "enrollment" && user.role === "admin" ? <InstallersView api={api} now={now} /> : null}
           {tab === "enrollment" && user.role === "admin" ? <EnrollmentView api={api} now={now} /> : null}
           {tab === "api-keys" ? <ApiKeysView api={api} now={now} /> : null}
           {tab === "account" ? <AccountView api={api} user={user} onPasswordChanged={onPasswordChanged} /> : null}

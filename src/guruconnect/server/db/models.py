@@ -229,3 +229,34 @@ class SupportChat(Base):
     author: Mapped[str] = mapped_column(String(256))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Installer(Base):
+    """A server-built installer configuration (server/installers/). Its secrets (the raw
+    enrollment token baked into every build and the public URL token) are stored sealed
+    with the server's installer secret key, so a database dump alone cannot enroll
+    machines; ``url_hash`` (SHA-256 of the URL token) finds the row for a public download."""
+
+    __tablename__ = "installers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    company: Mapped[str] = mapped_column(String(256), index=True)
+    site: Mapped[str] = mapped_column(String(256), default="")
+    department: Mapped[str] = mapped_column(String(256), default="")
+    device_type: Mapped[str] = mapped_column(String(256), default="")
+    tag: Mapped[str] = mapped_column(String(256), default="")
+    name_mode: Mapped[str] = mapped_column(String(16), default="machine")  # machine | custom
+    custom_name: Mapped[str] = mapped_column(String(256), default="")
+    note: Mapped[str] = mapped_column(String(512), default="")
+    enrollment_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment_tokens.id", ondelete="SET NULL"), default=None
+    )
+    sealed_secrets: Mapped[bytes] = mapped_column(LargeBinary)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_by_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)

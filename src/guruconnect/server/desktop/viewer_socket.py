@@ -53,7 +53,9 @@ TICK = 5.0  # how often the loop looks at the clock while the browser is quiet
 # The viewer pings every 2 s, but browsers throttle timers in hidden tabs to one a
 # minute: three minutes of silence is a dead tab, not a background one.
 IDLE_LIMIT = 180.0
-WORKER_START_LIMIT = 30.0
+# A first start on a visitor's computer imports PyAV and numpy from a freshly unpacked
+# one-time agent with cold disk caches: measured past 30 s on a loaded 2-core machine.
+WORKER_START_LIMIT = 60.0
 
 
 class Refused(Exception):
