@@ -88,8 +88,7 @@ class Writer:
                     self._empty_queue()
                     await self._fail(exc)
                     return
-                if not last:  # the end of an upload is acked by TransferDone
-                    await self._ack(offset)
+                await self._ack(offset)  # also the last: the server audits the acked bytes
             if last:
                 return
 
