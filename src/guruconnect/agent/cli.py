@@ -11,7 +11,6 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -219,19 +218,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.max_backoff is not None:
         cfg = msgspec.structs.replace(cfg, max_backoff=args.max_backoff)
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(_run_until_signalled(cfg, path.absolute()))
+    asyncio.run(_run_until_signalled(cfg, path.absolute()))
     return EXIT_OK
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop where it is installed (not on Windows): its TLS and thread hand-offs cost
-    a fraction of asyncio's, which is most of the agent's CPU in a file transfer."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 async def _run_until_signalled(cfg: AgentConfig, config_path: Path | None = None) -> None:
