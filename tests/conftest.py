@@ -50,6 +50,13 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
         ctx.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="session")
+def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One payload cache for the one-time agent and the Linux installers, for the whole
+    run: they share the same payload, and building it costs a minute or more of CPU."""
+    return tmp_path_factory.mktemp("agent-payload-cache")
+
+
 @pytest.fixture
 def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """A server on SQLite, for tests where the database does not matter."""

@@ -16,11 +16,6 @@ from tests.support.server import ServerProcess
 from tests.support.wait import wait_for
 
 
-@pytest.fixture(scope="module")
-def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("installer-cache")
-
-
 @pytest.mark.timeout(900)  # the first download builds the cached base
 def test_build_download_copy_and_revoke(
     page: Page, server_factory: Callable[..., ServerProcess], agent_cache: Path, tmp_path: Path

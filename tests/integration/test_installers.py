@@ -31,12 +31,6 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 TRICKY = {"site": 'Zürich "HQ" \u2013 東京', "department": "R&D\nline two", "tag": "VIP's"}
 
 
-@pytest.fixture(scope="module")
-def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One payload cache for the module: it is built once (a minute of CPU)."""
-    return tmp_path_factory.mktemp("installer-cache")
-
-
 @pytest.fixture
 def inst_server(server_factory: Callable[..., ServerProcess], agent_cache: Path) -> ServerProcess:
     return server_factory(

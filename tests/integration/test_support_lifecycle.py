@@ -40,17 +40,20 @@ WINDOW_NAME = "GuruConnect Support"  # the default portal_name
 # --- fixtures ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One payload cache for the whole run: it is built once (a minute of CPU)."""
-    return tmp_path_factory.mktemp("support-agent-cache")
-
-
 @pytest.fixture
 def support_server(
     server_factory: Callable[..., ServerProcess], db_kind: str, agent_cache: Path
 ) -> ServerProcess:
     return server_factory(db_kind, GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache))
+
+
+@pytest.fixture
+def sqlite_support_server(
+    server_factory: Callable[..., ServerProcess], agent_cache: Path
+) -> ServerProcess:
+    """For what the agent does on its own (signals, its window, reconnecting): the
+    database plays no part, and each run costs a desktop, an agent and a minute."""
+    return server_factory("sqlite", GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache))
 
 
 def _probe_tk() -> subprocess.CompletedProcess[str]:
@@ -368,10 +371,10 @@ def close_window(display: str, window_id: str) -> None:
 
 @pytest.mark.parametrize("way_out", ["sigterm", "window_closed"])
 def test_every_way_out_ends_the_session_and_removes_the_agent(
-    support_server: ServerProcess, guest: tuple[GuestDesktop, Path], way_out: str
+    sqlite_support_server: ServerProcess, guest: tuple[GuestDesktop, Path], way_out: str
 ) -> None:
     desktop, home = guest
-    server = support_server
+    server = sqlite_support_server
     tech = sign_in(server, role="technician")
     created = create_session(tech)
     session_id, code = str(created["id"]), str(created["code"])
@@ -396,13 +399,13 @@ def test_every_way_out_ends_the_session_and_removes_the_agent(
 
 
 def test_the_agent_comes_back_after_losing_the_server(
-    support_server: ServerProcess, guest: tuple[GuestDesktop, Path]
+    sqlite_support_server: ServerProcess, guest: tuple[GuestDesktop, Path]
 ) -> None:
     """The server dies mid-session (kill -9: to the agent, a lost network) and comes back:
     the agent reconnects with the same join token, the chat is shown again exactly once,
     consent is remembered and the screen can be viewed again."""
     desktop, home = guest
-    server = support_server
+    server = sqlite_support_server
     tech = sign_in(server, role="technician")
     created = create_session(tech)
     session_id = str(created["id"])
