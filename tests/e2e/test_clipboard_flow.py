@@ -28,8 +28,7 @@ from guruconnect.protocol.desktop import TileFrame, VideoFrame
 from tests.e2e.test_remote_control import Desk, desktop
 from tests.support.browser_socket import browser_socket
 from tests.support.clipboard import x_copy
-from tests.support.databases import database_url
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.system import ensure_command
 from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
@@ -48,15 +47,8 @@ def xclip() -> str:
 
 @pytest.fixture(scope="module")
 def flow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data = tmp_path_factory.mktemp("flow-server")
-    with database_url("sqlite", data) as url:
-        server = ServerProcess(data, url)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.close_clients()
-            server.stop()
+    with running_server(tmp_path_factory.mktemp("flow-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ from guruconnect.protocol.files import (
     WalkResult,
 )
 from tests.support.agents import AgentProcess
-from tests.support.databases import database_url
 from tests.support.files import (
     audit_entries,
     files_agent,
@@ -41,7 +40,7 @@ from tests.support.files import (
     sha256_of,
     upload,
 )
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.users import SignedIn, sign_in
 
 MiB = 1024 * 1024
@@ -51,15 +50,8 @@ MiB = 1024 * 1024
 # test works in its own folder under the agent's single root.
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data = tmp_path_factory.mktemp("files-server")
-    with database_url("sqlite", data) as url:
-        server = ServerProcess(data, url)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.close_clients()
-            server.stop()
+    with running_server(tmp_path_factory.mktemp("files-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from guruconnect.protocol.files import TransferDone, UploadReady
 from tests.support.agents import AgentProcess, client_ssl
-from tests.support.databases import database_url
 from tests.support.files import (
     audit_entries,
     files_agent,
@@ -25,7 +24,7 @@ from tests.support.files import (
     upload,
 )
 from tests.support.proxy import CuttableProxy
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.users import SignedIn, sign_in
 
 GiB = 1024 * 1024 * 1024
@@ -34,15 +33,8 @@ HALF = GiB // 2
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data = tmp_path_factory.mktemp("files-server")
-    with database_url("sqlite", data) as url:
-        server = ServerProcess(data, url)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.close_clients()
-            server.stop()
+    with running_server(tmp_path_factory.mktemp("files-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

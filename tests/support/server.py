@@ -8,11 +8,14 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from tests.support.databases import database_url
 from tests.support.ports import free_port
 
 PYTHON = sys.executable
@@ -135,3 +138,17 @@ class ServerProcess:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
+
+
+@contextmanager
+def running_server(data: Path, kind: str = "sqlite") -> Iterator[ServerProcess]:
+    """A started server for a whole module (the function-scoped ``server_factory``
+    fixture restarts one per test); stopped, and its database dropped, on exit."""
+    with database_url(kind, data) as url:
+        server = ServerProcess(data, url)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.close_clients()
+            server.stop()
