@@ -35,7 +35,7 @@ from guruconnect.server.agents.presence import AgentLink
 from guruconnect.server.db.models import Machine
 from guruconnect.server.db.types import utcnow
 from guruconnect.server.http.origin import origin_allowed
-from guruconnect.server.http.websocket import close_quietly, receive_frame
+from guruconnect.server.http.websocket import SocketChannel, close_quietly, receive_frame
 from guruconnect.server.machines import service
 from guruconnect.server.machines.events import publish_machine, publish_summary
 from guruconnect.server.machines.schemas import MachineOut
@@ -43,19 +43,6 @@ from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.agents")
 router = APIRouter()
-
-
-class _Channel:
-    """Lets presence send to and close a socket without knowing it is a Starlette one."""
-
-    def __init__(self, ws: WebSocket) -> None:
-        self.ws = ws
-
-    async def send(self, frame: bytes) -> None:
-        await self.ws.send_bytes(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        await close_quietly(self.ws, code, reason)
 
 
 class AgentSession:
@@ -102,7 +89,7 @@ class AgentSession:
         return machine
 
     async def go_online(self, machine: Machine) -> None:
-        self.link = AgentLink(machine.id, self.public_ip, _Channel(self.ws))
+        self.link = AgentLink(machine.id, self.public_ip, SocketChannel(self.ws))
         previous = self.state.presence.add(self.link)
         if previous is not None:
             await previous.connection.close(CloseCode.REPLACED, "replaced by a newer connection")

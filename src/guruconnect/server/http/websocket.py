@@ -33,3 +33,17 @@ async def close_quietly(ws: WebSocket, code: int, reason: str) -> None:
     if ws.application_state == WebSocketState.CONNECTED:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await ws.close(code, reason)
+
+
+class SocketChannel:
+    """Lets presence and the support hub send to and close a socket without knowing it
+    is a Starlette one (the ``AgentChannel`` protocol)."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws = ws
+
+    async def send(self, frame: bytes) -> None:
+        await self.ws.send_bytes(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        await close_quietly(self.ws, code, reason)

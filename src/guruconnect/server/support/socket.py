@@ -28,7 +28,7 @@ from guruconnect.protocol.support import (
 )
 from guruconnect.server.db.models import SupportChat, SupportSession
 from guruconnect.server.http.origin import origin_allowed
-from guruconnect.server.http.websocket import close_quietly, receive_frame
+from guruconnect.server.http.websocket import SocketChannel, close_quietly, receive_frame
 from guruconnect.server.state import AppState, get_state
 from guruconnect.server.support import control, service
 from guruconnect.server.support.events import publish_chat, publish_session
@@ -37,17 +37,6 @@ from guruconnect.server.support.lifecycle import LIVE, IllegalTransition
 
 log = logging.getLogger("guruconnect.support")
 router = APIRouter()
-
-
-class _Channel:
-    def __init__(self, ws: WebSocket) -> None:
-        self.ws = ws
-
-    async def send(self, frame: bytes) -> None:
-        await self.ws.send_bytes(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        await close_quietly(self.ws, code, reason)
 
 
 def chat_line(line: SupportChat) -> ChatLine:
@@ -91,7 +80,7 @@ class GuestSession:
                 raise WebSocketDisconnect(CloseCode.NORMAL) from None
             lines = await service.history(db, session.id, MAX_HISTORY)
         self.author = hello.username or hello.hostname or "guest"
-        self.link = GuestLink(session.id, self.ip, _Channel(self.ws),
+        self.link = GuestLink(session.id, self.ip, SocketChannel(self.ws),
                               consent_allowed=session.consent == "allowed")  # fmt: skip
         previous = self.state.support.attach(self.link)
         if previous is not None:
