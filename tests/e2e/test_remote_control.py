@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from Xlib.display import Display
 
+from guruconnect.server.desktop.viewer_socket import WORKER_START_LIMIT
 from tests.e2e.test_dashboard import browser_sign_in
 from tests.support.agents import AgentProcess, create_token, enroll_agent
 from tests.support.databases import database_url
@@ -138,7 +140,20 @@ def open_viewer(context: BrowserContext, server: ServerProcess, desk: Desk) -> P
     page.goto(f"{server.url}/console#/view/{desk.agent.agent_id}")
     # The first viewer of a machine gets control; the toolbar says so.
     expect(page.locator("#release-control")).to_be_visible(timeout=30000)
-    page.wait_for_function("() => (window.__guruViewer?.framesDrawn ?? 0) > 0", timeout=30000)
+    # The server gives a desktop worker WORKER_START_LIMIT to start (a cold PyAV and
+    # numpy import on a loaded 2-core CI machine has taken over 30 s); wait a little
+    # longer than that, and say what the viewer and the agent saw if it never drew.
+    try:
+        page.wait_for_function(
+            "() => (window.__guruViewer?.framesDrawn ?? 0) > 0",
+            timeout=(WORKER_START_LIMIT + 15) * 1000,
+        )
+    except PlaywrightTimeoutError as error:
+        shown = page.locator("body").inner_text()[-1500:]
+        raise AssertionError(
+            f"no frame drawn; the viewer shows:\n{shown}\n--- agent log ---\n"
+            f"{desk.agent.log()[-4000:]}"
+        ) from error
     return page
 
 
