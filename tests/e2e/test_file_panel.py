@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,28 @@ def test_browse_and_sort(panel: Page, stack: Stack, request: pytest.FixtureReque
     expect(panel.locator("#file-path")).to_have_text(str(folder / "sub"))
     panel.click("#file-up")
     expect(panel.locator("#file-path")).to_have_text(str(folder))
+
+
+def test_folder_downloads_as_one_zip(
+    panel: Page, stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    folder = folder_of(stack, request)
+    tree = {"notes.txt": b"notes", "logs/app.log": b"line\n" * 5000, "logs/old/ü.txt": b"u"}
+    for rel, data in tree.items():
+        (folder / "site" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "site" / rel).write_bytes(data)
+    panel.click("#file-refresh")
+    with panel.expect_download(timeout=30000) as info:
+        panel.locator('tr.entry[data-name="site"] .entry-download-folder').click()
+    download = info.value
+    assert download.suggested_filename == "site.zip"
+    saved = Path(download.path())
+    assert download.failure() is None
+    with zipfile.ZipFile(saved) as archive:
+        assert archive.testzip() is None
+        assert {name: archive.read(f"site/{name}") for name in tree} == tree
+    row = panel.locator('#transfer-list li[data-name="site.zip"]')
+    expect(row).to_have_attribute("data-state", "completed", timeout=30000)
 
 
 def test_upload_then_one_gigabyte_download(

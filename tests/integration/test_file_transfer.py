@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,6 +167,50 @@ def test_folder_upload_and_walk(
         assert out.read_bytes() == data
 
 
+def test_folder_downloads_as_one_zip(
+    server: ServerProcess, admin: SignedIn, agent: AgentProcess, root: Path, tmp_path: Path
+) -> None:
+    tree = {
+        "a.txt": b"a",
+        "sub/b.txt": b"bb",
+        "sub/deeper/c.bin": os.urandom(3 * MiB + 7),
+        "répertoire/ünï 😀.txt": "ünï".encode(),
+    }
+    folder = root / "project"
+    for rel, data in tree.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    (folder / "empty").mkdir()
+    url = f"/api/v1/machines/{agent.agent_id}/files/download-folder"
+    out = tmp_path / "project.zip"
+    with admin.client.stream("GET", url, params={"path": str(folder)}) as r:
+        assert r.status_code == 200, r.read()
+        assert r.headers["content-type"] == "application/zip"
+        assert "project.zip" in r.headers["content-disposition"]
+        with out.open("wb") as f:
+            for block in r.iter_bytes():
+                f.write(block)
+    with zipfile.ZipFile(out) as archive:
+        assert archive.testzip() is None  # every member's CRC checks
+        names = set(archive.namelist())
+        assert {f"project/{rel}" for rel in tree} <= names
+        assert {"project/empty/", "project/sub/deeper/"} <= names
+        for rel, data in tree.items():
+            assert archive.read(f"project/{rel}") == data, rel
+        assert "project/UNREADABLE.txt" not in names
+    entry = audit_entries(admin, agent.agent_id, "files.download")[0]
+    assert entry["details"]["via"] == "zip"
+    assert entry["details"]["path"] == str(folder)
+    assert entry["details"]["size"] == sum(len(v) for v in tree.values())
+    assert entry["details"]["bytes"] == entry["details"]["size"]
+    assert entry["details"]["outcome"] == "completed"
+
+    # A file, a missing folder and a folder outside the roots are refused clearly.
+    for path, code in [(folder / "a.txt", 400), (root / "missing", 404), ("/etc", 400)]:
+        r = admin.client.get(url, params={"path": str(path)})
+        assert r.status_code == code, (path, r.status_code, r.text)
+
+
 TRAVERSALS = [
     "{root}/../outside.txt",
     "{root}/..\\outside.txt",
@@ -202,6 +247,9 @@ def test_traversal_attacks_through_the_server(
             assert isinstance(sent, FileError) and sent.code == "bad_path", (path, sent)
             status = download(admin, agent.agent_id, path, tmp_path / "stolen")
             assert status in (400, 404), (path, status)
+            folder_url = f"/api/v1/machines/{agent.agent_id}/files/download-folder"
+            status = admin.client.get(folder_url, params={"path": path}).status_code
+            assert status in (400, 404), (path, status)
     assert (outside / "secret.txt").read_text() == "secret"
     assert (tmp_path / "outside.txt").read_text() == "secret"
     assert not (tmp_path / "stolen").exists()
@@ -231,6 +279,8 @@ def test_viewer_role_is_refused_over_http_and_websocket(
     viewer = sign_in(server, role="viewer")
     url = f"/api/v1/machines/{agent.agent_id}/files/download"
     r = viewer.client.get(url, params={"path": str(root / "x.txt")})
+    assert r.status_code == 403 and "machines:files" in r.text
+    r = viewer.client.get(f"{url}-folder", params={"path": str(root)})
     assert r.status_code == 403 and "machines:files" in r.text
     with pytest.raises(ConnectionClosed) as closed:
         with files_socket(server, viewer, agent.agent_id) as ws:

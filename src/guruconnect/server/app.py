@@ -26,6 +26,7 @@ from guruconnect.server.enrollment import routes as enrollment
 from guruconnect.server.files import agent_socket as files_agent_socket
 from guruconnect.server.files import browser_socket as files_socket
 from guruconnect.server.files import download as files_download
+from guruconnect.server.files import folder_download as files_folder_download
 from guruconnect.server.http.headers import SecurityHeadersMiddleware
 from guruconnect.server.installers import public as installers_public
 from guruconnect.server.installers import routes as installers
@@ -102,6 +103,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     files_socket.router,
     files_agent_socket.router,
     files_download.router,
+    files_folder_download.router,
     installers.router,
     installers_public.router,
 )

@@ -36,9 +36,10 @@ export function filesUrl(loc: { protocol: string; host: string }, machineId: str
   return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/ws/files/${encodeURIComponent(machineId)}`;
 }
 
-export function downloadUrl(machineId: string, path: string, nonce: string): string {
+export function downloadUrl(machineId: string, path: string, nonce: string, folder = false): string {
   const q = new URLSearchParams({ path, transfer: nonce });
-  return `/api/v1/machines/${encodeURIComponent(machineId)}/files/download?${q.toString()}`;
+  const what = folder ? "download-folder" : "download";
+  return `/api/v1/machines/${encodeURIComponent(machineId)}/files/${what}?${q.toString()}`;
 }
 
 // Re-reads the state after an await (the user may have cancelled meanwhile).
@@ -194,7 +195,7 @@ export class FilesClient {
     this.pump();
   }
 
-  download(path: string, name: string, size: number): void {
+  download(path: string, name: string, size: number, folder = false): void {
     const t = this.add({ direction: "download", name, path, size, state: "running", conflict: "ask", source: "panel", mkdirs: false, nonce: nonce() });
     t.samples = addSample([], performance.now(), 0);
     // A hidden frame, not a link: the response (Content-Disposition: attachment) goes
@@ -202,7 +203,7 @@ export class FilesClient {
     // clicked from this page was cancelled by headless Chromium for large files.
     const frame = document.createElement("iframe");
     frame.hidden = true;
-    frame.src = downloadUrl(this.machineId, path, t.nonce!);
+    frame.src = downloadUrl(this.machineId, path, t.nonce!, folder);
     document.body.appendChild(frame);
     setTimeout(() => frame.remove(), 10 * 60_000);
     this.changed();
@@ -212,8 +213,11 @@ export class FilesClient {
     const r = await this.request({ type: "walk", path });
     if (r.type === "file_error") return r.message;
     if (r.type !== "walk_result") return "unexpected answer";
-    for (const f of r.files) this.download(r.path + this.separator + f.rel.split("/").join(this.separator), `${name}/${f.rel}`.split("/").join("_"), f.size);
-    return r.files.length === 0 ? "The folder has no files." : null;
+    if (r.files.length === 0) return "The folder has no files.";
+    if (r.truncated) return "The folder holds too many files for one archive: download its subfolders one at a time.";
+    // One ZIP archive, made by the server as the files arrive (folder_download.py).
+    this.download(r.path, `${name}.zip`, r.files.reduce((n, f) => n + f.size, 0), true);
+    return null;
   }
 
   cancel(id: number): void {

@@ -137,6 +137,8 @@ class FilesChannel:
             await self.ws.send(encode(reply))
         elif isinstance(message, Walk):
             folder = self._resolve(message.path)
+            if not folder.is_dir():  # os.walk of a file is silently empty
+                raise TransferError("not_a_file", f"{folder}: not a folder")
             files, dirs, cut = await asyncio.to_thread(listing.walk, folder)
             await self.ws.send(
                 encode(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import urllib.parse
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from email.utils import formatdate
@@ -29,7 +28,6 @@ from guruconnect.protocol.files import (
     DownloadAck,
     DownloadBegin,
     DownloadChunk,
-    DownloadProgress,
     DownloadReady,
     FileError,
     TransferDone,
@@ -40,9 +38,10 @@ from guruconnect.server.auth.roles import Scope
 from guruconnect.server.db.deps import DB
 from guruconnect.server.db.models import Machine
 from guruconnect.server.files import audit
-from guruconnect.server.files.channel import AgentUnavailable, Channel, RunningDownload
+from guruconnect.server.files.channel import AgentUnavailable, Channel
+from guruconnect.server.files.tracking import DownloadTracker
 from guruconnect.server.http.websocket import receive_frame
-from guruconnect.server.state import AppState, get_state
+from guruconnect.server.state import get_state
 
 log = logging.getLogger("guruconnect.files")
 router = APIRouter(prefix="/api/v1")
@@ -50,7 +49,7 @@ router = APIRouter(prefix="/api/v1")
 REPLY_TIMEOUT = 60.0
 PROGRESS_EVERY = 0.25
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
-_STATUS = {
+ERROR_STATUS = {
     "bad_path": status.HTTP_400_BAD_REQUEST,
     "not_found": status.HTTP_404_NOT_FOUND,
     "not_a_file": status.HTTP_400_BAD_REQUEST,
@@ -72,15 +71,16 @@ def _range(request: Request) -> tuple[int, int | None] | None:
     return int(match[1]), end
 
 
-async def _reply(channel: Channel) -> object:
+async def reply(channel: Channel) -> object:
     return decode_files_reply(await receive_frame(channel.ws, REPLY_TIMEOUT))
 
 
 async def _begin(channel: Channel, path: str, offset: int) -> DownloadReady:
     await channel.send(encode(DownloadBegin(id=1, path=path, offset=offset)))
-    ready = await _reply(channel)
+    ready = await reply(channel)
     if isinstance(ready, FileError):
-        raise HTTPException(_STATUS.get(ready.code, status.HTTP_502_BAD_GATEWAY), ready.message)
+        code = ERROR_STATUS.get(ready.code, status.HTTP_502_BAD_GATEWAY)
+        raise HTTPException(code, ready.message)
     if not isinstance(ready, DownloadReady):
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the agent")
     return ready
@@ -141,19 +141,20 @@ async def download_file(
         code = status.HTTP_206_PARTIAL_CONTENT
         headers["content-range"] = f"bytes {offset}-{end}/{ready.size}"
     record = audit.Transfer("download", ready.path, ready.size, offset=offset, via="http")
-    body = _stream(state, principal, machine.id, channel, record, end + 1, transfer)
+    tracker = DownloadTracker(state, principal, machine.id, channel, record, transfer)
+    body = _stream(tracker, end + 1)
 
     async def never_started() -> None:
         await audit.record(state, principal, machine.id, record, "cancelled",
                            reason="the client left before the first byte")  # fmt: skip
 
-    return _Download(
+    return ReleasingResponse(
         channel, never_started, body, status_code=code, headers=headers,
         media_type="application/octet-stream",
     )  # fmt: skip
 
 
-class _Download(StreamingResponse):
+class ReleasingResponse(StreamingResponse):
     """Releases the agent's files socket even when the body never starts (the client
     went away right after the headers): the generator's own cleanup then never runs."""
 
@@ -186,76 +187,35 @@ class _Download(StreamingResponse):
                 await self.never_started()
 
 
-async def _stream(
-    state: AppState,
-    principal: Principal,
-    machine_id: str,
-    channel: Channel,
-    record: audit.Transfer,
-    stop_at: int,
-    nonce: str,
-) -> AsyncGenerator[bytes, None]:
-    position = record.offset
+async def _stream(tracker: DownloadTracker, stop_at: int) -> AsyncGenerator[bytes, None]:
+    channel, record = tracker.channel, tracker.record
     outcome: audit.Outcome = "failed"
     reason = "the browser stopped the download"
-    digest = ""
-    cancelled = False
-
-    def cancel() -> None:
-        nonlocal cancelled
-        cancelled = True
-        channel.finish()  # closes the agent socket; the read below ends
-
-    running = RunningDownload(principal.user_id, machine_id, nonce, cancel)
-    if nonce:
-        state.files.downloads[(principal.user_id, nonce)] = running
-    last_told = 0.0
-
-    async def tell(state_: str = "running", message: str = "") -> None:
-        if nonce:
-            progress = DownloadProgress(
-                transfer=nonce, done=position, total=record.size, state=state_,  # type: ignore[arg-type]
-                sha256=digest, message=message,
-            )  # fmt: skip
-            await state.files.tell(principal.user_id, machine_id, encode(progress))
-
     try:
-        while position < stop_at:
-            reply = await _reply(channel)
-            if isinstance(reply, DownloadChunk):
-                data = reply.data[: stop_at - position]
+        while tracker.position < stop_at:
+            answer = await reply(channel)
+            if isinstance(answer, DownloadChunk):
+                data = answer.data[: stop_at - tracker.position]
                 yield data
-                position += len(data)
-                await channel.send(encode(DownloadAck(id=1, offset=position)))
-                if time.monotonic() - last_told > PROGRESS_EVERY:
-                    last_told = time.monotonic()
-                    await tell()
-            elif isinstance(reply, TransferDone):
-                digest = reply.sha256
+                await tracker.moved(len(data))
+                await channel.send(encode(DownloadAck(id=1, offset=tracker.position)))
+            elif isinstance(answer, TransferDone):
+                tracker.digest = answer.sha256
                 break
-            elif isinstance(reply, FileError):
-                reason = f"{reply.code}: {reply.message}"
+            elif isinstance(answer, FileError):
+                reason = f"{answer.code}: {answer.message}"
                 raise RuntimeError(reason)
-        if not digest and stop_at == record.size:
-            reply = await _reply(channel)
-            if isinstance(reply, TransferDone):
-                digest = reply.sha256
+        if not tracker.digest and stop_at == record.size:
+            answer = await reply(channel)
+            if isinstance(answer, TransferDone):
+                tracker.digest = answer.sha256
         outcome = "completed"
         reason = "" if stop_at == record.size else f"range ended at {stop_at}"
     except (ProtocolError, WebSocketDisconnect, RuntimeError) as exc:
-        if cancelled:
+        if tracker.cancelled:
             outcome, reason = "cancelled", "cancelled by the technician"
         elif isinstance(exc, ProtocolError | WebSocketDisconnect):
             reason = "the agent's connection ended"
         raise
     finally:
-        channel.finish()
-        state.files.downloads.pop((principal.user_id, nonce), None)
-        final = "completed" if outcome == "completed" else outcome
-        try:
-            await tell(final, reason)
-        finally:
-            await audit.record(
-                state, principal, machine_id, record, outcome,
-                sha256=digest, moved=position - record.offset, reason=reason,
-            )  # fmt: skip
+        await tracker.ended(outcome, reason)

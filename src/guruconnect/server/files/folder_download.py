@@ -1,0 +1,170 @@
+"""GET /api/v1/machines/{id}/files/download-folder?path=...: a folder as one ZIP archive.
+
+The agent walks the folder once; each file then comes over the same files socket with
+the same credit window as a single download, straight into the archive's stream, so the
+server holds about one window whatever the folder's size. A file that can't be opened
+(gone, locked, denied) doesn't stop the archive: it is listed with the reason in
+``UNREADABLE.txt`` at the archive's root. A file that fails half-way ends the download
+with an error instead, since a truncated member would pass for the whole file. There is
+no Range resume: the archive is made on the fly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.parse
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from starlette.websockets import WebSocketDisconnect
+
+from guruconnect.protocol import ProtocolError, encode
+from guruconnect.protocol.files import (
+    MAX_ENTRIES,
+    DownloadAck,
+    DownloadBegin,
+    DownloadChunk,
+    DownloadReady,
+    FileError,
+    TransferDone,
+    Walk,
+    WalkResult,
+)
+from guruconnect.server.db.deps import DB
+from guruconnect.server.db.models import Machine
+from guruconnect.server.files import audit
+from guruconnect.server.files.channel import AgentUnavailable, Channel
+from guruconnect.server.files.download import (
+    ERROR_STATUS,
+    FilesUser,
+    ReleasingResponse,
+    reply,
+)
+from guruconnect.server.files.tracking import DownloadTracker
+from guruconnect.server.files.zipstream import ZipStream
+from guruconnect.server.state import get_state
+
+log = logging.getLogger("guruconnect.files")
+router = APIRouter(prefix="/api/v1")
+
+UNREADABLE = "UNREADABLE.txt"
+_WINDOWS_PATH = re.compile(r"^([A-Za-z]:\\|\\\\)")
+
+
+async def _walk(channel: Channel, path: str) -> WalkResult:
+    await channel.send(encode(Walk(id=1, path=path)))
+    walked = await reply(channel)
+    if isinstance(walked, FileError):
+        code = ERROR_STATUS.get(walked.code, status.HTTP_502_BAD_GATEWAY)
+        raise HTTPException(code, walked.message)
+    if not isinstance(walked, WalkResult):
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, "unexpected answer from the agent")
+    if walked.truncated:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            f"the folder holds more than {MAX_ENTRIES} files and folders: "
+            "download its subfolders one at a time",
+        )
+    return walked
+
+
+@router.get("/machines/{machine_id}/files/download-folder")
+async def download_folder(
+    request: Request,
+    machine_id: str,
+    principal: FilesUser,
+    db: DB,
+    path: Annotated[str, Query(min_length=1, max_length=4096)],
+    transfer: Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{8,64}$")] = "",
+) -> StreamingResponse:
+    state = get_state(request)
+    log.info("%s requests folder %s from %s", principal.username, path, machine_id)
+    machine = await db.get(Machine, machine_id[:64])
+    if machine is None or not principal.sees_company(machine.company):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such machine")
+    try:
+        channel = await state.files.open(state.presence, machine.id)
+    except AgentUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    try:
+        walked = await _walk(channel, path)
+    except BaseException:
+        channel.finish()
+        raise
+    name = re.split(r"[\\/]", walked.path.rstrip("\\/"))[-1].rstrip(":") or "folder"
+    total = sum(f.size for f in walked.files)
+    record = audit.Transfer("download", walked.path, total, via="zip")
+    tracker = DownloadTracker(state, principal, machine.id, channel, record, transfer)
+
+    async def never_started() -> None:
+        await tracker.ended("cancelled", "the client left before the first byte")
+
+    headers = {
+        "content-disposition": f"attachment; filename*=UTF-8''{urllib.parse.quote(name)}.zip",
+        "cache-control": "no-store",
+    }
+    return ReleasingResponse(
+        channel, never_started, _archive(tracker, walked, name), headers=headers,
+        media_type="application/zip",
+    )  # fmt: skip
+
+
+async def _archive(
+    tracker: DownloadTracker, walked: WalkResult, name: str
+) -> AsyncGenerator[bytes, None]:
+    channel = tracker.channel
+    separator = "\\" if _WINDOWS_PATH.match(walked.path) else "/"
+    base = walked.path.rstrip("\\/") + separator
+    archive = ZipStream()
+    unreadable: list[str] = []
+    outcome: audit.Outcome = "failed"
+    reason = "the browser stopped the download"
+    try:
+        yield archive.folder(name)
+        for folder in sorted(walked.dirs):
+            yield archive.folder(f"{name}/{folder}")
+        for request_id, file in enumerate(walked.files, start=2):
+            remote = base + file.rel.replace("/", separator)
+            await channel.send(encode(DownloadBegin(id=request_id, path=remote)))
+            ready = await reply(channel)
+            if isinstance(ready, FileError):
+                unreadable.append(f"{file.rel}: {ready.message}")
+                continue
+            if not isinstance(ready, DownloadReady):
+                raise RuntimeError("unexpected answer from the agent")
+            yield archive.begin(f"{name}/{file.rel}", ready.size, ready.mtime)
+            received = 0
+            while True:
+                answer = await reply(channel)
+                if isinstance(answer, TransferDone):
+                    break
+                if isinstance(answer, FileError):
+                    reason = f"{file.rel}: {answer.message}"
+                    raise RuntimeError(reason)
+                if isinstance(answer, DownloadChunk):
+                    # The size at open is what goes in: a file growing meanwhile (a log)
+                    # still gives a consistent member.
+                    data = answer.data[: ready.size - received]
+                    received += len(answer.data)
+                    if data:
+                        yield archive.data(data)
+                        await tracker.moved(len(data))
+                    await channel.send(encode(DownloadAck(id=request_id, offset=received)))
+            yield archive.end()
+        if unreadable:
+            listing = "These files could not be read:\n" + "\n".join(unreadable) + "\n"
+            yield archive.text(f"{name}/{UNREADABLE}", listing)
+        yield archive.close()
+        outcome = "completed"
+        reason = f"{len(unreadable)} files could not be read" if unreadable else ""
+    except (ProtocolError, WebSocketDisconnect, RuntimeError) as exc:
+        if tracker.cancelled:
+            outcome, reason = "cancelled", "cancelled by the technician"
+        elif isinstance(exc, ProtocolError | WebSocketDisconnect):
+            reason = "the agent's connection ended"
+        raise
+    finally:
+        await tracker.ended(outcome, reason)
