@@ -6,7 +6,9 @@
 A real server and a real agent (its file root in a temporary folder) on this machine.
 The client plays the browser: the upload goes over /ws/files/ID exactly as the file
 panel sends it (1 MiB chunks, credit window, SHA-256 at the end), the download is the
-HTTP GET the browser's download manager makes. Both are checked by SHA-256.
+HTTP GET the browser's download manager makes. Both are checked by SHA-256. Then the
+folder download: the same big file plus 2,000 small ones as one streamed ZIP archive,
+checked by every member's CRC.
 
 Figures: MB/s (10^6 bytes per second, wall clock from the first request to the agent's
 TransferDone / the last byte), CPU% of the server and of the agent over the transfer
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,8 @@ from guruconnect.protocol.files import TransferDone  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 TARGET_MBPS = 100.0
+SMALL_FILES = 2000  # in the folder download, beside the big file
+SMALL_BYTES = 4096
 
 
 def rss_kb(pid: int) -> int:
@@ -143,9 +148,36 @@ def bench(size_mb: int, work: Path) -> dict[str, Any]:
                 up = measure(size, server_pid, agent_pid, do_upload)
                 (root / "up.bin").unlink()
                 down = measure(size, server_pid, agent_pid, do_download)
+
+                # A folder as one ZIP: the big file plus many small ones (per-file cost).
+                tree = root / "tree"
+                (tree / "small").mkdir(parents=True)
+                (tree / "big.bin").hardlink_to(source)
+                for n in range(SMALL_FILES):
+                    (tree / "small" / f"{n:05}.txt").write_bytes(os.urandom(SMALL_BYTES))
+                archive = work / "tree.zip"
+
+                def do_folder() -> str:
+                    path = f"/api/v1/machines/{agent.agent_id}/files/download-folder"
+                    with (
+                        admin.client.stream("GET", path, params={"path": str(tree)}) as r,
+                        archive.open("wb") as out,
+                    ):
+                        r.raise_for_status()
+                        for block in r.iter_raw(1024 * 1024):
+                            out.write(block)
+                    return ""
+
+                folder_bytes = size + SMALL_FILES * SMALL_BYTES
+                folder = measure(folder_bytes, server_pid, agent_pid, do_folder)
             for result in (up, down):
                 result["hash_ok"] = result.pop("sha256") == digest
-            return {"upload": up, "download": down}
+            folder.pop("sha256")
+            with zipfile.ZipFile(archive) as zipped:  # every member's CRC, after the clock
+                members = len(zipped.namelist())  # + big.bin, tree/ and tree/small/
+                folder["hash_ok"] = zipped.testzip() is None and members == SMALL_FILES + 3
+            folder["files"] = SMALL_FILES + 1
+            return {"upload": up, "download": down, "folder_zip": folder}
         finally:
             server.close_clients()
             server.stop()
@@ -158,7 +190,7 @@ def render(results: dict[str, Any]) -> str:
         f"{'':10} {'MB/s':>7} {'s':>6} {'srv CPU%':>9} {'agent CPU%':>11} {'client CPU%':>12} "
         f"{'srv RSS MB before/peak/after':>30} {'hash':>5}",
     ]
-    for name in ("upload", "download"):
+    for name in ("upload", "download", "folder_zip"):
         r = results[name]
         rss = f"{r['server_rss_mb_before']}/{r['server_rss_mb_peak']}/{r['server_rss_mb_after']}"
         lines.append(
@@ -184,7 +216,7 @@ def main(argv: list[str]) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))
-    ok = results["upload"]["hash_ok"] and results["download"]["hash_ok"]
+    ok = all(results[name]["hash_ok"] for name in ("upload", "download", "folder_zip"))
     return 0 if ok else 1
 
 
