@@ -10,7 +10,9 @@ clipboard API (permissions granted, as a user would). One server (with a small
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -26,6 +28,7 @@ from guruconnect.protocol.clipboard import (
     TypeText,
 )
 from guruconnect.protocol.codec import decode_viewer_outbound
+from guruconnect.server.desktop.viewer_socket import WORKER_START_LIMIT
 from tests.e2e.conftest import CHROMIUM_ARGS
 from tests.e2e.test_dashboard import browser_sign_in
 from tests.e2e.test_remote_control import VIEWPORT, Desk, canvas_box, desktop
@@ -114,7 +117,9 @@ def open_viewer(context: BrowserContext, server: ServerProcess, desk: Desk, role
     page = context.new_page()
     page.goto(f"{server.url}/console#/view/{desk.agent.agent_id}")
     expect(page.locator("#viewer")).to_have_attribute("data-role", role, timeout=30000)
-    page.wait_for_function("() => (window.__guruViewer?.framesDrawn ?? 0) > 0", timeout=30000)
+    # As long as the server waits for the desktop worker to start, and a little more.
+    wait = (WORKER_START_LIMIT + 15) * 1000
+    page.wait_for_function("() => (window.__guruViewer?.framesDrawn ?? 0) > 0", timeout=wait)
     return page
 
 
@@ -193,6 +198,48 @@ def test_remote_copies_reach_each_technician(
     for page in viewers:
         wait_for(lambda p=page: "image/png" in page_read(p), "the remote PNG in the browser")  # type: ignore[misc]
         assert pixels_of(page_read(page)["image/png"]) == [p for row in PICTURE for p in row]
+
+
+def test_files_copied_remotely_are_offered_for_download(
+    viewers: tuple[Page, Page], desk: Desk, xclip: str, admin: SignedIn, tmp_path: Path
+) -> None:
+    # A file manager on the remote machine copies a file and a folder.
+    report = tmp_path / "rapport ü.txt"
+    report.write_bytes(b"quarterly numbers\n" * 1000)
+    logs = tmp_path / "logs"
+    (logs / "old").mkdir(parents=True)
+    (logs / "app.log").write_bytes(b"started\n")
+    (logs / "old" / "app.1.log").write_bytes(b"older\n")
+    uris = "\r\n".join(p.as_uri() for p in (report, logs)).encode() + b"\r\n"
+    x_copy(xclip, desk.display, "text/uri-list", uris)
+
+    for page in viewers:  # both technicians may fetch files
+        panel = page.locator("#clipboard-files")
+        expect(panel.locator("li")).to_have_count(2, timeout=30000)
+    a = viewers[0]
+    row = a.locator(f'#clipboard-files li[data-path="{report}"]')
+    expect(row).to_contain_text("18 kB")
+    with a.expect_download(timeout=30000) as info:
+        row.locator(".clipboard-file-download").click()
+    assert Path(info.value.path()).read_bytes() == report.read_bytes()
+    with a.expect_download(timeout=30000) as info:
+        a.locator(f'#clipboard-files li[data-path="{logs}"] .clipboard-file-download').click()
+    assert info.value.suggested_filename == "logs.zip"
+    with zipfile.ZipFile(info.value.path()) as archive:
+        assert archive.read("logs/old/app.1.log") == b"older\n"
+        assert archive.read("logs/app.log") == b"started\n"
+
+    listed = audit(admin, desk, "desktop.clipboard_files_from_remote")
+    assert listed and listed[0]["details"]["count"] == 2
+    assert listed[0]["details"]["paths"] == [str(report), str(logs)]
+    wanted = {(str(report), "completed"), (str(logs), "completed")}
+    wait_for(
+        lambda: {(e["details"]["path"], e["details"]["outcome"])
+                 for e in audit(admin, desk, "files.download")} >= wanted,
+        "both downloads in the audit log",
+    )  # fmt: skip
+    a.click("#clipboard-files-close")
+    expect(a.locator("#clipboard-files")).to_have_count(0)
 
 
 def test_large_items_go_in_chunks_both_ways(

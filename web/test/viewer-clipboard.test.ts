@@ -37,6 +37,15 @@ describe("clipboard vectors", () => {
     expect(decodeServerFrame(bytesOf("clipboard_chunk"))).toEqual({ type: "clipboard_chunk", transfer: 3, index: 0, data: enc.encode("hello<b>hi</b") });
     expect(decodeServerFrame(bytesOf("clipboard_error"))).toEqual({ type: "clipboard_error", transfer: 3, message: "too large", request: 0 });
     expect(decodeServerFrame(bytesOf("type_progress"))).toEqual({ type: "type_progress", job: 2, typed: 10, total: 27, state: "typing", skipped: 0 });
+    expect(decodeServerFrame(bytesOf("clipboard_files"))).toEqual({
+      type: "clipboard_files",
+      files: [
+        { path: "/home/ann/report ü.pdf", kind: "file", size: 12345 },
+        { path: "C:\\Users\\ann\\Logs", kind: "dir", size: 0 },
+      ],
+      truncated: true,
+      request: 4,
+    });
     expect(decodeServerFrame(bytesOf("type_progress_done"))).toEqual({ type: "type_progress", job: 2, typed: 27, total: 27, state: "done", skipped: 1 });
   });
 
@@ -57,6 +66,11 @@ describe("clipboard vectors", () => {
       { type: "clipboard_offer", transfer: 1, formats: [{ kind: "pdf", size: 1, sha256: new Uint8Array(32) }] },
       { type: "clipboard_offer", transfer: 1, formats: [{ kind: "text", size: 1, sha256: new Uint8Array(31) }] },
       { type: "clipboard_chunk", transfer: 1, index: -1, data: new Uint8Array(1) },
+      { type: "clipboard_files", files: [] },
+      { type: "clipboard_files", files: [{ path: "" }] },
+      { type: "clipboard_files", files: [{ path: "/a", kind: "socket" }] },
+      { type: "clipboard_files", files: [{ path: "/a", size: -1 }] },
+      { type: "clipboard_files", files: Array(501).fill({ path: "/a" }) },
       { type: "type_progress", job: 1, typed: 1, total: 2, state: "exploded" },
     ];
     for (const m of bad) expect(decodeServerFrame(encode(m))).toBeNull();
@@ -173,6 +187,24 @@ describe("ClipboardSync", () => {
     expect(b.access.item).toEqual({ text: enc.encode("remote") });
   });
 
+  it("lists files copied on the remote machine, and leaves the local clipboard alone", async () => {
+    const { access, sync } = harness();
+    const files = [{ path: "/srv/a b.txt", kind: "file" as const, size: 3 }, { path: "/srv/logs", kind: "dir" as const, size: 0 }];
+    await sync.onMessage({ type: "clipboard_files", files, truncated: false, request: 0 });
+    expect(sync.state.files).toEqual({ files, truncated: false });
+    expect(sync.state.notice).toBe("The remote machine copied 2 items: download below.");
+    expect(access.writes).toBe(0);
+    sync.dismissFiles();
+    expect(sync.state.files).toBeNull();
+    // With automatic sync off, only an answer to "Get clipboard" is shown.
+    sync.setAuto(false);
+    await sync.onMessage({ type: "clipboard_files", files, truncated: true, request: 0 });
+    expect(sync.state.files).toBeNull();
+    sync.requestRemote();
+    await sync.onMessage({ type: "clipboard_files", files, truncated: true, request: 1 });
+    expect(sync.state.files).toEqual({ files, truncated: true });
+  });
+
   it("shows the server's error (over the limit) and the typing progress", async () => {
     const { sync, sent } = harness();
     await sync.onMessage({ type: "clipboard_error", transfer: 1, message: "Your clipboard holds 20.0 MB: more than this server's clipboard limit of 16.8 MB.", request: 0 });
@@ -190,7 +222,7 @@ describe("ClipboardSync", () => {
   });
 
   it("describes a transfer in progress", () => {
-    const ui: ClipboardUi = { auto: true, transfer: { direction: "receive", done: 500_000, total: 2_000_000 }, notice: "", error: "", typing: null, sent: 0, received: 0 };
+    const ui: ClipboardUi = { auto: true, transfer: { direction: "receive", done: 500_000, total: 2_000_000 }, notice: "", error: "", typing: null, files: null, sent: 0, received: 0 };
     expect(transferText(ui)).toBe("Receiving clipboard 25% of 2.0 MB");
   });
 });

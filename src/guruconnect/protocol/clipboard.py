@@ -9,6 +9,7 @@ the last one acknowledged, so the server never has to wait for a viewer to read.
 
     viewer -> server -> worker    ClipboardOffer, ClipboardChunk   (set the remote clipboard)
     worker -> server -> viewers   ClipboardOffer, ClipboardChunk   (the remote machine copied)
+    worker -> server -> viewers   ClipboardFiles                   (it copied files: paths only)
     server -> worker              ClipboardAck                     (pacing that copy)
     viewer -> server -> worker    ClipboardRequest                 ("get clipboard")
     server -> viewer              ClipboardError                   (refused, over the limit)
@@ -27,6 +28,7 @@ ClipboardKind = Literal["text", "html", "png"]
 CHUNK_BYTES = 64 * 1024  # well under the viewer socket's 256 KiB frame limit
 # Chunks of a remote copy the worker may send past the last ClipboardAck (512 KiB).
 ACK_WINDOW = 8
+MAX_COPIED_FILES = 500  # paths in one ClipboardFiles; a frame stays far below 256 KiB
 MAX_TYPE_CHARS = 20_000  # characters per TypeText; a frame stays far below 256 KiB
 TransferId = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Digest = Annotated[bytes, Meta(min_length=32, max_length=32)]
@@ -89,6 +91,22 @@ class ClipboardError(_Msg, tag="clipboard_error"):
     request: Annotated[int, Meta(ge=0)] = 0
 
 
+class CopiedFile(msgspec.Struct, omit_defaults=True):
+    path: Annotated[str, Meta(min_length=1, max_length=4096)]  # absolute, on the machine
+    kind: Literal["file", "dir"] = "file"
+    size: ItemSize = 0  # of a file; 0 for a folder
+
+
+class ClipboardFiles(_Msg, tag="clipboard_files"):
+    """Files copied on the remote machine (a file manager's copy). Only their paths
+    travel here; the viewer fetches them through the file download endpoints, which
+    need machines:files and audit each transfer. ``request`` as in ClipboardOffer."""
+
+    files: Annotated[list[CopiedFile], Meta(min_length=1, max_length=MAX_COPIED_FILES)]
+    truncated: bool = False  # more were copied than MAX_COPIED_FILES
+    request: Annotated[int, Meta(ge=0, le=2**31 - 1)] = 0
+
+
 class TypeText(_Msg, tag="type_text"):
     """Type ``text`` on the remote keyboard, one character every ``interval_ms``."""
 
@@ -111,8 +129,10 @@ class TypeProgress(_Msg, tag="type_progress"):
 
 # Unions, registered in protocol/desktop.py.
 ClipboardFromViewer = ClipboardOffer | ClipboardChunk | ClipboardRequest | TypeText | TypeCancel
-ClipboardToViewer = ClipboardOffer | ClipboardChunk | ClipboardError | TypeProgress
-ClipboardFromWorker = ClipboardOffer | ClipboardChunk | ClipboardError | TypeProgress
+ClipboardToViewer = ClipboardOffer | ClipboardChunk | ClipboardFiles | ClipboardError | TypeProgress
+ClipboardFromWorker = (
+    ClipboardOffer | ClipboardChunk | ClipboardFiles | ClipboardError | TypeProgress
+)
 ClipboardToWorker = (
     ClipboardOffer | ClipboardChunk | ClipboardAck | ClipboardRequest | TypeText | TypeCancel
 )

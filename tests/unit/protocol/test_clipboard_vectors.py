@@ -16,9 +16,11 @@ from guruconnect.protocol.clipboard import (
     ClipboardAck,
     ClipboardChunk,
     ClipboardError,
+    ClipboardFiles,
     ClipboardFormat,
     ClipboardOffer,
     ClipboardRequest,
+    CopiedFile,
     TypeCancel,
     TypeProgress,
     TypeText,
@@ -51,6 +53,14 @@ BOTH: dict[str, msgspec.Struct] = {
 }
 OUT: dict[str, msgspec.Struct] = {
     "clipboard_error": ClipboardError(transfer=3, message="too large"),
+    "clipboard_files": ClipboardFiles(
+        files=[
+            CopiedFile(path="/home/ann/report ü.pdf", size=12345),
+            CopiedFile(path="C:\\Users\\ann\\Logs", kind="dir"),
+        ],
+        truncated=True,
+        request=4,
+    ),
     "type_progress": TypeProgress(job=2, typed=10, total=27),
     "type_progress_done": TypeProgress(job=2, typed=27, total=27, state="done", skipped=1),
 }
@@ -128,6 +138,30 @@ def test_malformed_messages_are_refused(bad: object) -> None:
 def test_malformed_acks_are_refused(bad: object) -> None:
     with pytest.raises(ProtocolError):
         decode_to_worker(msgspec.msgpack.encode(bad))
+
+
+def test_copied_files_come_from_the_worker_only() -> None:
+    files = OUT["clipboard_files"]
+    assert decode_worker(encode(files)) == files
+    for decode in (decode_viewer_inbound, decode_to_worker):  # never towards a machine
+        with pytest.raises(ProtocolError):
+            decode(encode(files))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "clipboard_files", "files": []},
+        {"type": "clipboard_files", "files": [{"path": ""}]},
+        {"type": "clipboard_files", "files": [{"path": "/a", "kind": "socket"}]},
+        {"type": "clipboard_files", "files": [{"path": "/a", "size": -1}]},
+        {"type": "clipboard_files", "files": [{"path": "/a" * 3000}]},
+        {"type": "clipboard_files", "files": [{"path": "/a"}] * 501},
+    ],
+)
+def test_malformed_copied_files_are_refused(bad: object) -> None:
+    with pytest.raises(ProtocolError):
+        decode_worker(msgspec.msgpack.encode(bad))
 
 
 if __name__ == "__main__":

@@ -6,17 +6,22 @@ import asyncio
 import hashlib
 from typing import Any
 
+import msgspec
+
 from guruconnect.protocol import encode
 from guruconnect.protocol.clipboard import (
     ClipboardChunk,
+    ClipboardError,
+    ClipboardFiles,
     ClipboardFormat,
     ClipboardOffer,
     ClipboardRequest,
+    CopiedFile,
     TypeCancel,
     TypeProgress,
     TypeText,
 )
-from guruconnect.protocol.codec import decode_to_worker
+from guruconnect.protocol.codec import decode_to_worker, decode_viewer_outbound
 from guruconnect.server.auth.principal import Principal
 from guruconnect.server.auth.roles import Scope
 from guruconnect.server.desktop.clipboard import (
@@ -104,5 +109,32 @@ def test_typing_stops_when_its_technician_loses_control() -> None:
         await from_worker(state, session, progress, encode(progress))
         cancel = list(session.worker.outbox._control)[len(queued) :]  # type: ignore[union-attr]
         assert [decode_to_worker(f) for f in cancel] == [TypeCancel(job=1)]
+
+    asyncio.run(main())
+
+
+def test_copied_files_reach_only_those_who_may_fetch_files() -> None:
+    async def main() -> None:
+        session = DesktopSession("m1")
+        alice = viewer("alice", Scope.MACHINES_READ, Scope.MACHINES_CONTROL)
+        bob = viewer("bob", Scope.MACHINES_READ, Scope.MACHINES_CONTROL)
+        for v in (alice, bob):
+            session.add_viewer(v)
+        for v in (alice, bob):
+            v.outbox._control.clear()  # the session's state messages
+        state: Any = None  # nobody here may fetch files: nothing is audited
+        files = ClipboardFiles(files=[CopiedFile(path="/srv/secret.txt", size=3)])
+        await from_worker(state, session, files, encode(files))
+        assert alice.outbox.queued == 0 and bob.outbox.queued == 0  # a copy: silently kept
+
+        # Alice asked ("Get clipboard"): she hears why she gets no list, bob hears nothing.
+        relay_for(session).requests[7] = (alice, 3)
+        answer = msgspec.structs.replace(files, request=7)
+        await from_worker(state, session, answer, encode(answer))
+        assert bob.outbox.queued == 0 and alice.outbox.queued == 1
+        error = decode_viewer_outbound(alice.outbox._control[0])
+        assert isinstance(error, ClipboardError) and error.request == 3
+        assert "needs the files permission" in error.message
+        assert "/srv/secret.txt" not in error.message
 
     asyncio.run(main())

@@ -45,7 +45,7 @@ export function downloadUrl(machineId: string, path: string, nonce: string, fold
 // Re-reads the state after an await (the user may have cancelled meanwhile).
 const isCancelled = (t: Transfer): boolean => t.state === "cancelled";
 
-function nonce(): string {
+export function nonce(): string {
   const b = new Uint8Array(12);
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

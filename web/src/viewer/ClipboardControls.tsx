@@ -1,6 +1,7 @@
 // The viewer's clipboard menu (automatic sync toggle, Send / Get clipboard, Paste as
 // keystrokes), the status line for transfers, and automatic sync on window focus.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { downloadUrl, nonce } from "../files/client";
 import { describeSize, type ClipboardSync, type ClipboardUi } from "./clipboard";
 import { PasteDialog } from "./PasteDialog";
 
@@ -100,4 +101,43 @@ export function ClipboardStatus({ ui }: { ui: ClipboardUi | null }) {
       {ui.notice}
     </span>
   ) : null;
+}
+
+// Files copied on the remote machine: each downloads through the file endpoints (a
+// folder as one ZIP archive), which check the files permission and audit the transfer.
+export function RemoteFilesList({ sync, ui, machineId }: { sync: ClipboardSync | null; ui: ClipboardUi | null; machineId: string }) {
+  const listed = ui?.files;
+  if (!listed || !sync) return null;
+  const fetch = (path: string, folder: boolean) => {
+    // A hidden frame, as the file panel does: the answer goes to the download manager.
+    const frame = document.createElement("iframe");
+    frame.hidden = true;
+    frame.src = downloadUrl(machineId, path, nonce(), folder);
+    document.body.appendChild(frame);
+    setTimeout(() => frame.remove(), 10 * 60_000);
+  };
+  return (
+    <div id="clipboard-files" class="viewer-clip-files" role="region" aria-label="Files copied on the remote machine">
+      <div class="viewer-clip-files-head">
+        <strong>Copied on the remote machine</strong>
+        <button type="button" id="clipboard-files-close" class="btn ghost small" onClick={() => sync.dismissFiles()}>
+          Dismiss
+        </button>
+      </div>
+      <ul>
+        {listed.files.map((f) => (
+          <li key={f.path} data-path={f.path}>
+            <span class="path" title={f.path}>
+              {f.path}
+            </span>{" "}
+            <span class="muted">{f.kind === "dir" ? "folder" : describeSize(f.size)}</span>{" "}
+            <button type="button" class="btn small clipboard-file-download" onClick={() => fetch(f.path, f.kind === "dir")}>
+              {f.kind === "dir" ? "Download .zip" : "Download"}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {listed.truncated ? <p class="muted">More were copied than can be listed here; use the file panel for the rest.</p> : null}
+    </div>
+  );
 }

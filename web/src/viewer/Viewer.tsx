@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "../api";
 import type { ClipboardUi } from "./clipboard";
-import { ClipboardMenu, ClipboardStatus } from "./ClipboardControls";
+import { ClipboardMenu, ClipboardStatus, RemoteFilesList } from "./ClipboardControls";
 import { FilePanel, filesFromTransfer, hasFiles, type IncomingBatch } from "../files/FilePanel";
 import { displaySize } from "./coords";
 import { COMBOS } from "./keys";
@@ -420,6 +420,7 @@ export function Viewer({ api, machineId, onAuthLost }: { api: ApiClient; machine
         </div>
       </div>
       {filesOpen ? <FilePanel machineId={machineId} incoming={incoming} onClose={() => setFilesOpen(false)} /> : null}
+      <RemoteFilesList sync={sessionRef.current?.clipboard ?? null} ui={clip} machineId={machineId} />
       <footer id="viewer-status" class="viewer-status">
         <span class={`viewer-conn ${ui?.conn ?? "connecting"}`}>{ui?.conn === "open" ? "connected" : (ui?.conn ?? "connecting").replace("_", " ")}</span>
         <span>

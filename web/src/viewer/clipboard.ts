@@ -20,6 +20,7 @@ import {
   type ClipFormat,
   type ClipKind,
   type ClipboardServerMessage,
+  type CopiedFileInfo,
   type TypeState,
 } from "./clipboardMessages";
 import type { ClientMessage } from "./messages";
@@ -51,12 +52,18 @@ export interface TypingStatus {
   skipped: number;
 }
 
+export interface RemoteFiles {
+  files: CopiedFileInfo[];
+  truncated: boolean;
+}
+
 export interface ClipboardUi {
   auto: boolean;
   transfer: TransferStatus | null;
   notice: string; // last outcome, for the status line
   error: string; // last error (over the limit, refused...)
   typing: TypingStatus | null;
+  files: RemoteFiles | null; // the last files copied on the remote machine
   sent: number; // items sent / received, for tests and the probe
   received: number;
 }
@@ -101,7 +108,7 @@ interface Incoming {
 }
 
 export class ClipboardSync {
-  private ui: ClipboardUi = { auto: true, transfer: null, notice: "", error: "", typing: null, sent: 0, received: 0 };
+  private ui: ClipboardUi = { auto: true, transfer: null, notice: "", error: "", typing: null, files: null, sent: 0, received: 0 };
   private nextId = 1;
   private incoming: Incoming | null = null;
   private pendingRequest = 0;
@@ -220,6 +227,15 @@ export class ClipboardSync {
         if (inc.received === inc.total) await this.complete();
         return;
       }
+      case "clipboard_files": {
+        const asked = m.request !== 0 && m.request === this.pendingRequest;
+        if (asked) this.pendingRequest = 0;
+        if (!asked && !this.ui.auto) return;
+        const n = m.files.length;
+        const notice = `The remote machine copied ${n}${m.truncated ? "+" : ""} ${n === 1 ? "item" : "items"}: download below.`;
+        this.update({ files: { files: m.files, truncated: m.truncated }, notice, error: "", received: this.ui.received + 1 });
+        return;
+      }
       case "clipboard_error":
         if (this.incoming && this.incoming.transfer === m.transfer) this.incoming = null;
         this.update({ transfer: null, error: m.message });
@@ -266,6 +282,10 @@ export class ClipboardSync {
     } catch (err) {
       this.update({ error: `The browser did not let us write your clipboard (${(err as Error).message || err}).` });
     }
+  }
+
+  dismissFiles(): void {
+    this.update({ files: null });
   }
 
   // --- paste as keystrokes ---

@@ -36,6 +36,22 @@ export interface ClipboardErrorMsg {
   request: number;
 }
 
+export interface CopiedFileInfo {
+  path: string;
+  kind: "file" | "dir";
+  size: number;
+}
+
+// Files copied on the remote machine: paths only, fetched through the file downloads.
+export interface ClipboardFilesMsg {
+  type: "clipboard_files";
+  files: CopiedFileInfo[];
+  truncated: boolean;
+  request: number;
+}
+
+export const MAX_COPIED_FILES = 500;
+
 export type TypeState = "typing" | "done" | "cancelled" | "failed";
 
 export interface TypeProgressMsg {
@@ -47,7 +63,7 @@ export interface TypeProgressMsg {
   skipped: number;
 }
 
-export type ClipboardServerMessage = ClipboardOfferMsg | ClipboardChunkMsg | ClipboardErrorMsg | TypeProgressMsg;
+export type ClipboardServerMessage = ClipboardOfferMsg | ClipboardChunkMsg | ClipboardFilesMsg | ClipboardErrorMsg | TypeProgressMsg;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -67,6 +83,16 @@ function parseFormat(v: unknown): ClipFormat | null {
   return { kind, size, sha256 };
 }
 
+function parseCopiedFile(v: unknown): CopiedFileInfo | null {
+  if (!isObj(v)) return null;
+  const { path } = v;
+  const kind = v.kind ?? "file";
+  const size = count(v, "size", 0);
+  if (typeof path !== "string" || path.length < 1 || path.length > 4096) return null;
+  if ((kind !== "file" && kind !== "dir") || size === undefined) return null;
+  return { path, kind, size };
+}
+
 // A clipboard/typing message from the server, or null when `raw` is not one.
 export function parseClipboardMessage(raw: Obj): ClipboardServerMessage | null {
   switch (raw.type) {
@@ -84,6 +110,14 @@ export function parseClipboardMessage(raw: Obj): ClipboardServerMessage | null {
       const data = raw.data;
       if (transfer === undefined || index === undefined || !(data instanceof Uint8Array)) return null;
       return { type: "clipboard_chunk", transfer, index, data };
+    }
+    case "clipboard_files": {
+      const request = count(raw, "request", 0);
+      const truncated = raw.truncated ?? false;
+      if (request === undefined || typeof truncated !== "boolean" || !Array.isArray(raw.files)) return null;
+      const files = raw.files.map(parseCopiedFile);
+      if (files.length < 1 || files.length > MAX_COPIED_FILES || files.some((f) => f === null)) return null;
+      return { type: "clipboard_files", files: files as CopiedFileInfo[], truncated, request };
     }
     case "clipboard_error": {
       const transfer = count(raw, "transfer");

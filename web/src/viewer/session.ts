@@ -306,6 +306,7 @@ export class ViewerSession {
       }
       case "clipboard_offer":
       case "clipboard_chunk":
+      case "clipboard_files":
       case "clipboard_error":
       case "type_progress":
         void this.clipboard.onMessage(m);

@@ -5,6 +5,7 @@
                        TypeText/TypeCancel   only the controller (cancel: who started it)
                        ClipboardRequest      any viewer with machines:control
     worker -> viewers  a remote copy         every viewer with machines:control
+                       copied files (paths)  the same, and only with machines:files
                        an answer to a request, TypeProgress: only the viewer who asked
 
 A technician's item goes only to the worker, and the worker never reports what it set
@@ -32,6 +33,7 @@ from guruconnect.protocol import encode
 from guruconnect.protocol.clipboard import (
     ClipboardChunk,
     ClipboardError,
+    ClipboardFiles,
     ClipboardOffer,
     ClipboardRequest,
     TypeCancel,
@@ -39,6 +41,7 @@ from guruconnect.protocol.clipboard import (
     TypeText,
 )
 from guruconnect.server.audit import chain
+from guruconnect.server.auth.roles import Scope
 from guruconnect.server.desktop.clipboard_fanout import (
     DRAIN_LIMIT,
     QUEUE_LOW,
@@ -53,7 +56,8 @@ from guruconnect.server.state import AppState
 log = logging.getLogger("guruconnect.desktop.clipboard")
 
 FROM_VIEWER = (ClipboardOffer, ClipboardChunk, ClipboardRequest, TypeText, TypeCancel)
-FROM_WORKER = (ClipboardOffer, ClipboardChunk, ClipboardError, TypeProgress)
+FROM_WORKER = (ClipboardOffer, ClipboardChunk, ClipboardFiles, ClipboardError, TypeProgress)
+AUDITED_PATHS = 20  # of a copied-files list; the count is always there
 # "Get clipboard" makes the worker read and send a whole item: one per viewer at a time.
 REQUEST_GAP = 1.0
 
@@ -280,6 +284,8 @@ async def from_worker(
         await _offer_to_viewers(state, session, relay, message, raw)
     elif isinstance(message, ClipboardChunk):
         _chunk_to_viewers(relay, message, raw)
+    elif isinstance(message, ClipboardFiles):
+        await _files_to_viewers(state, session, relay, message)
     elif isinstance(message, ClipboardError):
         fanout = relay.from_worker
         if fanout is not None and message.transfer == fanout.transfer:
@@ -347,6 +353,32 @@ async def _offer_to_viewers(
     for viewer in recipients:
         await audit(state, session, viewer, "desktop.clipboard_from_remote", describe(offer))
         send(viewer, raw)
+
+
+async def _files_to_viewers(
+    state: AppState, session: DesktopSession, relay: ClipboardRelay, files: ClipboardFiles
+) -> None:
+    """Paths of files copied on the machine, for those who may fetch them (the download
+    endpoints check machines:files again, and audit each transfer)."""
+    if files.request:
+        asked = relay.requests.pop(files.request, None)
+        recipients = [asked[0]] if asked is not None and asked[0].id in session.viewers else []
+        files = msgspec.structs.replace(files, request=asked[1] if asked else 0)
+    else:
+        recipients = entitled(session)
+    count = len(files.files)
+    for viewer in recipients:
+        if not viewer.principal.can(Scope.MACHINES_FILES):
+            log.info("copied files on %s not offered to %s: no machines:files",
+                     session.machine_id, viewer.principal.username)  # fmt: skip
+            if files.request:
+                message = f"The remote machine copied {count} files or folders; fetching them "
+                _error(viewer, message + "needs the files permission.", request=files.request)
+            continue
+        await audit(state, session, viewer, "desktop.clipboard_files_from_remote", {
+            "count": count, "paths": [f.path for f in files.files[:AUDITED_PATHS]],
+        })  # fmt: skip
+        send(viewer, encode(files))
 
 
 def _chunk_to_viewers(relay: ClipboardRelay, chunk: ClipboardChunk, raw: bytes) -> None:

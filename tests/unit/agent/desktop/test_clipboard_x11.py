@@ -119,3 +119,15 @@ def test_read_returns_none_for_our_own_item(
         assert clipboard.read() == {"text": "à distance".encode()}
     finally:
         stop(proc)
+
+
+def test_a_file_managers_copy_reads_as_files_only(
+    clipboard: X11Clipboard, xclip: str, x_display: str
+) -> None:
+    uri_list = b"file:///srv/a.txt\r\nfile:///srv/logs\r\n"
+    proc = xclip_in(xclip, x_display, "text/uri-list", uri_list)
+    try:
+        wait_for(lambda: clipboard.read() is not None, "xclip to own the clipboard")
+        assert clipboard.read() == {"files": uri_list}
+    finally:
+        stop(proc)

@@ -3,8 +3,9 @@
 A backend holds the remote machine's clipboard for the technician (``set``), reads what
 is on it (``read``), and reports copies made *on the remote machine* (``watch``). What
 it set itself is never reported back as a remote copy. Items are ``{kind: bytes}`` with
-kinds "text" (UTF-8), "html" (UTF-8) and "png". Windows and macOS backends plug in by
-adding their import string to ``BACKENDS`` and their name to ``ClipboardBackendName``.
+kinds "text" (UTF-8), "html" (UTF-8), "png" and, read only, "files" (a URI list).
+Windows and macOS backends plug in by adding their import string to ``BACKENDS`` and
+their name to ``ClipboardBackendName``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ NAMES: tuple[str, ...] = get_args(ClipboardBackendName)
 # (clipboard_max_bytes) usually refuses far less.
 MAX_ITEM_BYTES = 64 * 1024 * 1024
 
-Item = dict[ClipboardKind, bytes]
+# A backend's item may also hold "files": what a file manager copied, as a URI list
+# (text/uri-list). It travels as ClipboardFiles (paths only), never as an offer.
+ItemKind = ClipboardKind | Literal["files"]
+Item = dict[ItemKind, bytes]
 
 
 class TooLarge(Exception):

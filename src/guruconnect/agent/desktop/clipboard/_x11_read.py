@@ -12,13 +12,13 @@ from typing import Any
 from Xlib import X
 from Xlib.display import Display
 
-from guruconnect.agent.desktop.clipboard import MAX_ITEM_BYTES, Item, TooLarge
-from guruconnect.protocol.clipboard import ClipboardKind
+from guruconnect.agent.desktop.clipboard import MAX_ITEM_BYTES, Item, ItemKind, TooLarge
 
 CONVERT_TIMEOUT = 3.0  # seconds an owner has to answer one conversion
 PROPERTY = "GURU_CLIPBOARD"
 # Targets that give each kind, best first.
-KIND_TARGETS: dict[ClipboardKind, tuple[str, ...]] = {
+KIND_TARGETS: dict[ItemKind, tuple[str, ...]] = {
+    "files": ("text/uri-list", "x-special/gnome-copied-files"),
     "text": ("UTF8_STRING", "text/plain;charset=utf-8", "STRING", "TEXT", "text/plain"),
     "html": ("text/html",),
     "png": ("image/png",),
@@ -65,6 +65,8 @@ def read_clipboard(conn: Connection, ignore_owner: int = 0) -> Item | None:
     item: Item = {}
     total = 0
     for kind, names in KIND_TARGETS.items():
+        if kind != "files" and "files" in item:
+            break  # a file manager's copy: its text is the same paths; files win
         for name in names:
             target = conn.atom(name)
             if offered is not None and target not in offered:

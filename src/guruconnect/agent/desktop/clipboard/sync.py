@@ -3,6 +3,7 @@
     ClipboardOffer + ClipboardChunk in   -> checked (sizes, SHA-256) -> backend.set
     ClipboardRequest in                  -> backend.read -> offer + chunks (that request)
     a copy made on the remote machine    -> offer + chunks (the server picks recipients)
+    files copied on the remote machine   -> ClipboardFiles (paths, kinds, sizes)
     ClipboardAck in                      -> the next chunks of that copy may go
 
 An outgoing item is paced by the server: at most ACK_WINDOW chunks past the last
@@ -22,7 +23,13 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 
-from guruconnect.agent.desktop.clipboard import MAX_ITEM_BYTES, Clipboard, Item, TooLarge
+from guruconnect.agent.desktop.clipboard import (
+    MAX_ITEM_BYTES,
+    Clipboard,
+    Item,
+    TooLarge,
+    copied_files,
+)
 from guruconnect.protocol.clipboard import (
     ACK_WINDOW,
     CHUNK_BYTES,
@@ -208,6 +215,9 @@ class ClipboardSync:
         outgoing.changed.set()
 
     async def send_item(self, item: Item, request: int = 0) -> None:
+        if "files" in item:
+            await self._send_files(item["files"], request)
+            return
         async with self._sending:
             self._next_transfer += 1
             offer, body = offer_for(item, self._next_transfer, request)
@@ -231,6 +241,17 @@ class ClipboardSync:
             finally:
                 self._outgoing = None
             self.copies_sent += 1
+
+    async def _send_files(self, uri_list: bytes, request: int) -> None:
+        paths = copied_files.paths_from_uri_list(uri_list)
+        files = await asyncio.to_thread(copied_files.describe, paths)
+        if files is None:
+            await self._error(0, "The remote machine copied files that are no longer there.",
+                              request)  # fmt: skip
+            return
+        log.info("clipboard: %d copied files offered", len(files.files))
+        await self.send(msgspec.structs.replace(files, request=request))
+        self.copies_sent += 1
 
     async def _error(self, transfer: int, message: str, request: int = 0) -> None:
         log.warning("clipboard: %s", message)
