@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.parse
+from collections import defaultdict, deque
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from guruconnect.protocol import ProtocolError, encode
 from guruconnect.protocol.files import (
+    DEFAULT_WINDOW,
     MAX_ENTRIES,
     DownloadAck,
     DownloadBegin,
@@ -51,6 +53,11 @@ log = logging.getLogger("guruconnect.files")
 router = APIRouter(prefix="/api/v1")
 
 UNREADABLE = "UNREADABLE.txt"
+# Files asked for ahead of the one being archived: at most this many, and at most this
+# many announced bytes, which is all that can pile up here (the agent's window per file
+# allows more, but a file is only asked for ahead when it fits).
+AHEAD_FILES = 32
+AHEAD_BYTES = DEFAULT_WINDOW
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]:\\|\\\\)")
 
 
@@ -112,6 +119,29 @@ async def download_folder(
     )  # fmt: skip
 
 
+class _Replies:
+    """The agent's answers for the files in flight, handed out per request id in the
+    order the archive needs them (answers for files begun ahead wait here)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.waiting: dict[int, deque[object]] = defaultdict(deque)
+        self.expected: set[int] = set()  # request ids asked for
+
+    async def next(self, request_id: int) -> object:
+        queue = self.waiting.get(request_id)
+        if queue:
+            return queue.popleft()
+        while True:
+            answer = await reply(self.channel)
+            answer_id = getattr(answer, "id", None)
+            if answer_id == request_id:
+                return answer
+            if not isinstance(answer_id, int) or answer_id not in self.expected:
+                raise RuntimeError("unexpected answer from the agent")
+            self.waiting[answer_id].append(answer)
+
+
 async def _archive(
     tracker: DownloadTracker, walked: WalkResult, name: str
 ) -> AsyncGenerator[bytes, None]:
@@ -119,6 +149,26 @@ async def _archive(
     separator = "\\" if _WINDOWS_PATH.match(walked.path) else "/"
     base = walked.path.rstrip("\\/") + separator
     archive = ZipStream()
+    replies = _Replies(channel)
+    files = list(enumerate(walked.files, start=2))
+    begun = 0  # files[:begun] have been asked for
+    ahead_bytes = 0  # announced sizes of files asked for and not yet archived
+
+    async def ask_ahead(current: int) -> None:
+        # Small files cost a round trip each: ask for the next ones while this one
+        # streams, as long as what may pile up here stays within one window.
+        nonlocal begun, ahead_bytes
+        while begun < len(files) and (
+            begun <= current
+            or (begun - current < AHEAD_FILES and ahead_bytes + files[begun][1].size <= AHEAD_BYTES)
+        ):
+            request_id, file = files[begun]
+            remote = base + file.rel.replace("/", separator)
+            replies.expected.add(request_id)
+            await channel.send(encode(DownloadBegin(id=request_id, path=remote)))
+            ahead_bytes += file.size
+            begun += 1
+
     unreadable: list[str] = []
     outcome: audit.Outcome = "failed"
     reason = "the browser stopped the download"
@@ -126,19 +176,19 @@ async def _archive(
         yield archive.folder(name)
         for folder in sorted(walked.dirs):
             yield archive.folder(f"{name}/{folder}")
-        for request_id, file in enumerate(walked.files, start=2):
-            remote = base + file.rel.replace("/", separator)
-            await channel.send(encode(DownloadBegin(id=request_id, path=remote)))
-            ready = await reply(channel)
+        for index, (request_id, file) in enumerate(files):
+            await ask_ahead(index)
+            ready = await replies.next(request_id)
             if isinstance(ready, FileError):
                 unreadable.append(f"{file.rel}: {ready.message}")
+                ahead_bytes -= file.size
                 continue
             if not isinstance(ready, DownloadReady):
                 raise RuntimeError("unexpected answer from the agent")
             yield archive.begin(f"{name}/{file.rel}", ready.size, ready.mtime)
             received = 0
             while True:
-                answer = await reply(channel)
+                answer = await replies.next(request_id)
                 if isinstance(answer, TransferDone):
                     break
                 if isinstance(answer, FileError):
@@ -154,6 +204,7 @@ async def _archive(
                         await tracker.moved(len(data))
                     await channel.send(encode(DownloadAck(id=request_id, offset=received)))
             yield archive.end()
+            ahead_bytes -= file.size
         if unreadable:
             listing = "These files could not be read:\n" + "\n".join(unreadable) + "\n"
             yield archive.text(f"{name}/{UNREADABLE}", listing)
