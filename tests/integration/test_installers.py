@@ -12,7 +12,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from pathlib import Path
@@ -23,11 +22,10 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.support.server import ServerProcess
-from tests.support.system import ensure_command, unavailable
+from tests.support.system import ensure_command, ensure_system_python
 from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 TRICKY = {"site": 'Zürich "HQ" \u2013 東京', "department": "R&D\nline two", "tag": "VIP's"}
 
 
@@ -42,14 +40,7 @@ def inst_server(server_factory: Callable[..., ServerProcess], agent_cache: Path)
 
 @pytest.fixture
 def system_python() -> None:
-    probe = subprocess.run(
-        [SYSTEM_PYTHON, "-c", "import sys; print(tuple(sys.version_info[:2]))"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.stdout.strip() != str(tuple(sys.version_info[:2])):
-        unavailable(f"{SYSTEM_PYTHON} is not Python {sys.version_info[:2]} (the agent's ABI)")
+    ensure_system_python()
 
 
 def create(admin: SignedIn, **fields: Any) -> dict[str, Any]:
@@ -411,6 +402,7 @@ def test_deb_contents_scripts_and_install_into_a_scratch_root(
     for sub in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
         (root / sub).mkdir(parents=True)
     (root / "var/lib/dpkg/status").touch()
+
     def dpkg_install() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,11 +28,10 @@ from guruconnect.protocol.desktop import TileFrame, VideoFrame
 from tests.support.browser_socket import browser_socket
 from tests.support.guest import create_session, portal_join
 from tests.support.server import ServerProcess
-from tests.support.system import ensure_command, unavailable
+from tests.support.system import ensure_command, ensure_system_python
 from tests.support.users import SignedIn, sign_in
 from tests.support.xvfb import xvfb
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 WINDOW_NAME = "GuruConnect Support"  # the default portal_name
 
 
@@ -56,26 +54,12 @@ def sqlite_support_server(
     return server_factory("sqlite", GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache))
 
 
-def _probe_tk() -> subprocess.CompletedProcess[str]:
-    code = "import sys, tkinter; print(tuple(sys.version_info[:2]))"
-    return subprocess.run([SYSTEM_PYTHON, "-c", code], capture_output=True, text=True, check=False)
-
-
 @pytest.fixture
 def desktop_tools() -> None:
     ensure_command("xdotool", "xdotool")
     ensure_command("xclip", "xclip")
     ensure_command("Xvfb", "xvfb")
-    probe = _probe_tk()
-    if probe.returncode != 0 and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-tk"], check=False,
-                       capture_output=True, timeout=900)  # fmt: skip
-        probe = _probe_tk()
-    if probe.returncode != 0:
-        unavailable(f"{SYSTEM_PYTHON} has no Tk (Debian package python3-tk)")
-    ours = str(tuple(sys.version_info[:2]))
-    if probe.stdout.strip() != ours:
-        unavailable(f"{SYSTEM_PYTHON} is Python {probe.stdout.strip()}; the agent needs {ours}")
+    ensure_system_python(tk=True)
 
 
 # --- the guest's computer ------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -47,3 +48,28 @@ def ensure_command(command: str, package: str) -> str:
         unavailable(f"could not install {package}: {done.stderr[-500:]}")
     assert found is not None
     return found
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _probe_python(tk: bool) -> subprocess.CompletedProcess[str]:
+    code = ("import tkinter; " if tk else "") + "import sys; print(tuple(sys.version_info[:2]))"
+    return subprocess.run([SYSTEM_PYTHON, "-c", code], capture_output=True, text=True, check=False)
+
+
+def ensure_system_python(*, tk: bool = False) -> str:
+    """The machine's python3, which the one-time agent and the Linux installer run on: it
+    must be this test run's Python version, and have Tk when ``tk`` (python3-tk is
+    installed when we may)."""
+    probe = _probe_python(tk)
+    if probe.returncode != 0 and tk and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-tk"], check=False,
+                       capture_output=True, timeout=900)  # fmt: skip
+        probe = _probe_python(tk)
+    if probe.returncode != 0:
+        unavailable(f"{SYSTEM_PYTHON} is missing or has no Tk (Debian package python3-tk)")
+    ours = str(tuple(sys.version_info[:2]))
+    if probe.stdout.strip() != ours:
+        unavailable(f"{SYSTEM_PYTHON} is Python {probe.stdout.strip()}; the agent needs {ours}")
+    return SYSTEM_PYTHON

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -22,8 +21,8 @@ import pytest
 from guruconnect.agent.support.cleanup import DIR_MARKER, SCRIPT_MAGIC
 from guruconnect.agent.support.config import SupportConfig, SupportConfigError
 from guruconnect.server.support import bundle
+from tests.support.system import ensure_system_python
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 RECORDER = """
 import json, os, sys
 with open(os.environ["RECORD_TO"], "w") as f:
@@ -64,10 +63,7 @@ def small_payload(tmp_path: Path) -> bundle.Payload:
 
 @pytest.fixture
 def system_python() -> None:
-    code = "import sys, tkinter; print(tuple(sys.version_info[:2]))"
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", code], capture_output=True, text=True, check=False)
-    if probe.returncode != 0 or probe.stdout.strip() != str(tuple(sys.version_info[:2])):
-        pytest.skip(f"{SYSTEM_PYTHON} is not Python {sys.version_info[:2]} with Tk")
+    ensure_system_python(tk=True)
 
 
 def run_script(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:

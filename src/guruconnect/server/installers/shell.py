@@ -12,19 +12,24 @@ import platform
 import sys
 
 from guruconnect.server.support.bundle import MARKER, BakedAgent, Payload
+from guruconnect.server.support.unpack import Wording, bootstrap
 
 FILENAME = "guruconnect-install.sh"
 
 
+WORDING = Wording(
+    who="GuruConnect installer",
+    damaged="download the installer again",
+    temp_prefix="guruconnect-install-",
+    config_name="baked.json",
+)
+
+
 def header(payload: Payload) -> bytes:
-    return _HEADER.format(
-        major=sys.version_info.major,
-        minor=sys.version_info.minor,
-        machine=platform.machine(),
-        size=payload.size,
-        sha256=payload.sha256,
-        marker_a=MARKER[:14].decode(),
-        marker_b=MARKER[14:].decode(),
+    script = _HEADER.format(major=sys.version_info.major, minor=sys.version_info.minor,
+                            machine=platform.machine())  # fmt: skip
+    return script.replace(
+        "{bootstrap}", bootstrap(payload.size, payload.sha256, MARKER, WORDING)
     ).encode()
 
 
@@ -54,39 +59,7 @@ if ! command -v python3 >/dev/null 2>&1; then
     exit 1
 fi
 dir=$(python3 - "$script" <<'GURUCONNECT_BOOTSTRAP'
-import hashlib, io, os, platform, shutil, sys, tarfile, tempfile
-def fail(text):
-    sys.stderr.write("GuruConnect installer: " + text + "\\n")
-    sys.exit(1)
-if sys.version_info[:2] != ({major}, {minor}):
-    fail("this agent needs Python {major}.{minor}; python3 here is %d.%d." % sys.version_info[:2])
-if platform.machine() != "{machine}":
-    fail("this agent is for {machine} computers; this one is %s." % platform.machine())
-with open(sys.argv[1], "rb") as f:
-    data = f.read()
-marker = b"\\n{marker_a}" + b"{marker_b}\\n"
-start = data.find(marker)
-if start < 0:
-    fail("the installer is damaged; download it again.")
-start += len(marker)
-end = data.index(b"\\n", start)
-config, payload = data[start:end], data[end + 1:]
-if len(payload) != {size} or hashlib.sha256(payload).hexdigest() != "{sha256}":
-    fail("the installer is incomplete or damaged; download it again.")
-run = tempfile.mkdtemp(prefix="guruconnect-install-")
-try:
-    with open(os.path.join(run, "baked.json"), "wb") as f:
-        f.write(config)
-    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:xz") as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(os.path.join(run, "lib"), filter="data")
-        else:
-            tar.extractall(os.path.join(run, "lib"))
-except BaseException:
-    shutil.rmtree(run, ignore_errors=True)
-    raise
-print(run)
-GURUCONNECT_BOOTSTRAP
+{{bootstrap}}GURUCONNECT_BOOTSTRAP
 ) || exit 1
 trap 'rm -rf "$dir"' EXIT
 status=0

@@ -46,6 +46,7 @@ import guruconnect
 from guruconnect.agent.support.cleanup import DIR_MARKER, SCRIPT_MAGIC
 from guruconnect.agent.support.config import SupportConfig, encode_support_config
 from guruconnect.server.config import Settings
+from guruconnect.server.support.unpack import Wording, bootstrap
 
 log = logging.getLogger("guruconnect.server.support")
 
@@ -290,18 +291,26 @@ async def warm_up(settings: Settings) -> None:
 # --- per download ------------------------------------------------------------------
 
 
+WORDING = Wording(
+    who="GuruConnect support",
+    damaged="download the agent again",
+    temp_prefix="guruconnect-support-",
+    config_name="config.json",
+    require_tk=True,
+    dir_marker=DIR_MARKER,
+)
+
+
 def header(payload: Payload) -> bytes:
     """The shell + Python bootstrap for one payload (the same for every download)."""
-    return _HEADER.format(
+    script = _HEADER.format(
         magic=SCRIPT_MAGIC.decode().split("\n", 1)[1],
         major=sys.version_info.major,
         minor=sys.version_info.minor,
         machine=platform.machine(),
-        size=payload.size,
-        sha256=payload.sha256,
-        marker_a=MARKER[:14].decode(),
-        marker_b=MARKER[14:].decode(),
-        dir_marker=DIR_MARKER,
+    )
+    return script.replace(
+        "{bootstrap}", bootstrap(payload.size, payload.sha256, MARKER, WORDING)
     ).encode()
 
 
@@ -350,44 +359,7 @@ if ! command -v python3 >/dev/null 2>&1; then
     exit 1
 fi
 dir=$(python3 - "$script" <<'GURUCONNECT_BOOTSTRAP'
-import hashlib, io, os, platform, shutil, sys, tarfile, tempfile
-def fail(text):
-    sys.stderr.write("GuruConnect support: " + text + "\\n")
-    sys.exit(1)
-if sys.version_info[:2] != ({major}, {minor}):
-    fail("this agent needs Python {major}.{minor}; python3 here is %d.%d." % sys.version_info[:2])
-if platform.machine() != "{machine}":
-    fail("this agent is for {machine} computers; this one is %s." % platform.machine())
-try:
-    import tkinter
-except ImportError:
-    fail("Python's Tk support is missing (Debian/Ubuntu: python3-tk).")
-with open(sys.argv[1], "rb") as f:
-    data = f.read()
-marker = b"\\n{marker_a}" + b"{marker_b}\\n"
-start = data.find(marker)
-if start < 0:
-    fail("the download is damaged; download the agent again.")
-start += len(marker)
-end = data.index(b"\\n", start)
-config, payload = data[start:end], data[end + 1:]
-if len(payload) != {size} or hashlib.sha256(payload).hexdigest() != "{sha256}":
-    fail("the download is incomplete or damaged; download the agent again.")
-run = tempfile.mkdtemp(prefix="guruconnect-support-")
-try:
-    open(os.path.join(run, "{dir_marker}"), "w").close()
-    with open(os.path.join(run, "config.json"), "wb") as f:
-        f.write(config)
-    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:xz") as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(os.path.join(run, "lib"), filter="data")
-        else:
-            tar.extractall(os.path.join(run, "lib"))
-except BaseException:
-    shutil.rmtree(run, ignore_errors=True)
-    raise
-print(run)
-GURUCONNECT_BOOTSTRAP
+{{bootstrap}}GURUCONNECT_BOOTSTRAP
 ) || exit 1
 PYTHONPATH="$dir/lib" PYTHONNOUSERSITE=1
 export PYTHONPATH PYTHONNOUSERSITE
