@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 from starlette.websockets import WebSocketDisconnect
@@ -41,7 +42,7 @@ from guruconnect.server.files import audit
 from guruconnect.server.files.channel import AgentUnavailable, Channel
 from guruconnect.server.files.tracking import DownloadTracker
 from guruconnect.server.http.websocket import receive_frame
-from guruconnect.server.state import get_state
+from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.files")
 router = APIRouter(prefix="/api/v1")
@@ -71,6 +72,19 @@ def _range(request: Request) -> tuple[int, int | None] | None:
     return int(match[1]), end
 
 
+async def open_machine(
+    state: AppState, db: AsyncSession, principal: Principal, machine_id: str
+) -> tuple[Machine, Channel]:
+    """The machine, if the caller's companies include it, and a files socket to its agent."""
+    machine = await db.get(Machine, machine_id[:64])
+    if machine is None or not principal.sees_company(machine.company):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such machine")
+    try:
+        return machine, await state.files.open(state.presence, machine.id)
+    except AgentUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
 async def reply(channel: Channel) -> object:
     return decode_files_reply(await receive_frame(channel.ws, REPLY_TIMEOUT))
 
@@ -98,13 +112,7 @@ async def download_file(
     state = get_state(request)
     log.info("%s requests %s from %s (range %s)", principal.username, path, machine_id,
              request.headers.get("range", "none"))  # fmt: skip
-    machine = await db.get(Machine, machine_id[:64])
-    if machine is None or not principal.sees_company(machine.company):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such machine")
-    try:
-        channel = await state.files.open(state.presence, machine.id)
-    except AgentUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    machine, channel = await open_machine(state, db, principal, machine_id)
     try:
         wanted = _range(request)  # If-Range is checked once the ETag is known
         ready = await _begin(channel, path, wanted[0] if wanted else 0)

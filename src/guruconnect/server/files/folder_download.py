@@ -36,13 +36,13 @@ from guruconnect.protocol.files import (
     WalkResult,
 )
 from guruconnect.server.db.deps import DB
-from guruconnect.server.db.models import Machine
 from guruconnect.server.files import audit
-from guruconnect.server.files.channel import AgentUnavailable, Channel
+from guruconnect.server.files.channel import Channel
 from guruconnect.server.files.download import (
     ERROR_STATUS,
     FilesUser,
     ReleasingResponse,
+    open_machine,
     reply,
 )
 from guruconnect.server.files.tracking import DownloadTracker
@@ -89,13 +89,7 @@ async def download_folder(
 ) -> StreamingResponse:
     state = get_state(request)
     log.info("%s requests folder %s from %s", principal.username, path, machine_id)
-    machine = await db.get(Machine, machine_id[:64])
-    if machine is None or not principal.sees_company(machine.company):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such machine")
-    try:
-        channel = await state.files.open(state.presence, machine.id)
-    except AgentUnavailable as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    machine, channel = await open_machine(state, db, principal, machine_id)
     try:
         walked = await _walk(channel, path)
     except BaseException:
