@@ -203,6 +203,22 @@ def test_expired_code_is_refused_and_released(server: ServerProcess) -> None:
     ]
 
 
+def test_an_expired_code_shows_as_expired_without_anyone_asking(server_factory: Factory) -> None:
+    server = server_factory("sqlite", GURU_SUPPORT_EXPIRY_SWEEP_SECONDS="1")
+    tech = sign_in(server, "technician")
+    made = create_session(tech, expires_in_minutes=30)
+    with browser_socket(server, "/ws/support-live", tech) as live:
+        assert json.loads(live.recv(timeout=10))["type"] == "hello"
+        sql(server, "UPDATE support_sessions SET expires_at = :t WHERE id = :i",
+            t="2000-01-01 00:00:00+00:00", i=made["id"])  # fmt: skip
+        # No list, no portal: the server's own sweep releases the code and says so.
+        event = wait_live(live, lambda e: e.get("session", {}).get("status") == "expired")
+        assert event["session"]["id"] == made["id"]
+    assert sql(server, "SELECT active_code FROM support_sessions WHERE id = :i", i=made["id"]) == [
+        (None,)
+    ]
+
+
 # --- guessing ------------------------------------------------------------------------
 
 

@@ -129,12 +129,14 @@ def create_app(settings: Settings, *, cert_fingerprint: str = "") -> FastAPI:
                 announce_bootstrap(state, token)
         await support_startup.adopt_orphans(state)
         flusher = asyncio.create_task(_flush_periodically(state))
+        expirer = asyncio.create_task(support_startup.expire_periodically(state))
         log.info("GuruConnect %s serving at %s", __version__, settings.effective_public_url)
         try:
             yield
         finally:
             state.shutting_down = True
             flusher.cancel()
+            expirer.cancel()
             await support_startup.close_all(state)
             for link in state.presence.links():
                 await link.connection.close(1001, "server shutting down")

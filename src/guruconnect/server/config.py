@@ -52,6 +52,7 @@ class Settings:
     support_join_max_failures_global: int = 100
     support_join_failure_window_seconds: int = 600
     support_reconnect_grace_seconds: int = 20
+    support_expiry_sweep_seconds: int = 15  # how often expired codes are released
     support_agent_cache_dir: str = ""  # "" = <data_dir>/support-agent
     clipboard_max_bytes: int = 16 * 1024 * 1024
     # Installers (server/installers/): the "send link via email" relay.
@@ -152,6 +153,7 @@ _AT_LEAST_ONE = (
     "support_join_max_failures_global",
     "support_join_failure_window_seconds",
     "support_reconnect_grace_seconds",
+    "support_expiry_sweep_seconds",
     "smtp_port",
     "installer_url_max_failures_per_ip",
 )
