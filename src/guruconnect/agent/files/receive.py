@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guruconnect.agent.files.paths import PathRefused, Roots, part_path, renamed, resolve
+from guruconnect.agent.files.read_at import read_at
 from guruconnect.protocol.files import Conflict, Entry, ErrorCode
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class Upload:
             # Resume: the hash covers the whole file, so read what is already there.
             done = 0
             while done < offset:
-                block = os.pread(fd, min(HASH_BLOCK, offset - done), done)
+                block = read_at(fd, min(HASH_BLOCK, offset - done), done)
                 if not block:
                     break
                 hasher.update(block)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guruconnect.agent.files.paths import PathRefused, Roots, resolve
+from guruconnect.agent.files.read_at import read_at
 from guruconnect.agent.files.receive import HASH_BLOCK, TransferError, os_error, refused
 from guruconnect.protocol.files import CHUNK_BYTES
 
@@ -56,7 +57,7 @@ class Download:
         try:
             done = 0
             while done < offset:
-                block = os.pread(fd, min(HASH_BLOCK, offset - done), done)
+                block = read_at(fd, min(HASH_BLOCK, offset - done), done)
                 if not block:
                     raise TransferError("io", f"{resolved} shrank while being read")
                 download.hasher.update(block)
@@ -72,7 +73,7 @@ class Download:
         if want <= 0:
             return b""
         try:
-            data = os.pread(self.fd, want, self.offset)
+            data = read_at(self.fd, want, self.offset)
         except OSError as exc:
             raise os_error(exc, f"reading {self.path} stopped at {self.offset} bytes") from exc
         if not data:
