@@ -7,12 +7,19 @@ back; any failure or skip there fails this test with that output.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.support.agents import create_token
+from tests.support.server import ServerProcess
 from tests.support.system import in_ci
+from tests.support.users import sign_in
+from tests.support.wait import wait_for
 from tests.support.wine import WinePrefix, make_test_runtime
 
 INNER = Path(__file__).resolve().parents[1] / "windows"
@@ -53,3 +60,49 @@ def test_clipboard_round_trip(test_runtime: Path, wine_session: WinePrefix) -> N
 def test_gdi_capture_sees_a_window(test_runtime: Path, wine_session: WinePrefix) -> None:
     out = _inner(wine_session, test_runtime, "test_capture.py")
     assert "1 passed" in out, out
+
+
+def test_agent_enrolls_and_checks_in_over_websocket(
+    test_runtime: Path, wine_session: WinePrefix, server: ServerProcess, tmp_path: Path
+) -> None:
+    """The agent, running under Wine, enrolls against the native server on loopback and
+    stays connected over its WebSocket, sending Windows inventory."""
+    admin = sign_in(server)
+    config = tmp_path / "agent.json"
+    enroll = wine_session.run_python(
+        test_runtime,
+        ["-m", "guruconnect.agent", "enroll", "--server", server.url,
+         "--token", create_token(admin, site="Wine Site"), "--tag", "Wine",
+         "--config", wine_session.windows_path(config)],
+        timeout=180,
+    )  # fmt: skip
+    assert enroll.returncode == 0, enroll.stdout + enroll.stderr
+    assert "enrolled as" in enroll.stdout and config.is_file()
+    agent_id = str(json.loads(config.read_text())["agent_id"])
+    proc = wine_session.popen_python(
+        test_runtime,
+        ["-m", "guruconnect.agent", "run", "--config", wine_session.windows_path(config),
+         "--max-backoff", "2", "--log-level", "DEBUG"],
+    )  # fmt: skip
+    try:
+
+        def online() -> dict[str, Any] | None:
+            if proc.poll() is not None:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"the agent under Wine exited {proc.returncode}:\n{out}")
+            r = admin.client.get(f"/api/v1/machines/{agent_id}")
+            m: dict[str, Any] = r.json()
+            return m if m.get("online") and m.get("inventory") else None
+
+        m = wait_for(online, "the Wine agent online", timeout=120)
+        assert (m["company"], m["site"], m["tag"]) == ("Acme", "Wine Site", "Wine")
+        assert m["inventory"]["os_type"] == "windows"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
