@@ -106,3 +106,8 @@ def test_agent_enrolls_and_checks_in_over_websocket(
             proc.wait(10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_inventory_facts_through_wmi(test_runtime: Path, wine_session: WinePrefix) -> None:
+    out = _inner(wine_session, test_runtime, "test_facts.py")
+    assert "3 passed" in out, out
