@@ -31,8 +31,14 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src
 
+WIN_TYPED := src/guruconnect/agent/desktop/capture/windows.py \
+	src/guruconnect/agent/desktop/input/sendinput.py \
+	src/guruconnect/agent/desktop/clipboard/windows.py \
+	src/guruconnect/agent/facts_windows.py src/guruconnect/agent/service_windows.py
+
 typecheck: venv web
 	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/mypy --strict --platform win32 $(WIN_TYPED)
 	cd web && npm run typecheck
 
 web-test: web

@@ -1,13 +1,14 @@
 """Screen capture backends, chosen by name.
 
 A backend grabs rectangles of the virtual screen (all monitors, in root-window pixels)
-as ``H x W x 4`` uint8 BGRA numpy arrays. Windows (DXGI desktop duplication) and macOS
+as ``H x W x 4`` uint8 BGRA numpy arrays. Windows uses GDI through mss; macOS
 (ScreenCaptureKit) backends plug in by adding their import string to ``BACKENDS`` and
 their name to ``CaptureBackend``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Literal, Protocol, cast, get_args
 
 from guruconnect.agent.desktop._backends import import_from_string
@@ -17,10 +18,11 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-CaptureBackend = Literal["x11"]
+CaptureBackend = Literal["x11", "windows"]
 BACKENDS: dict[CaptureBackend, str] = {
     "x11": "guruconnect.agent.desktop.capture.x11:X11Capturer",
-    # "windows": "guruconnect.agent.desktop.capture.windows:DxgiCapturer",
+    "windows": "guruconnect.agent.desktop.capture.windows:GdiCapturer",  # GDI via mss
+    # "dxgi": Desktop Duplication, not implemented (see capture/windows.py)
     # "macos": "guruconnect.agent.desktop.capture.macos:ScreenCaptureKitCapturer",
 }
 NAMES: tuple[str, ...] = get_args(CaptureBackend)
@@ -39,8 +41,7 @@ class Capturer(Protocol):
 
 
 def default_backend() -> CaptureBackend:
-    # Only X11 so far; "windows" and "macos" go here, by sys.platform, when they exist.
-    return "x11"
+    return "windows" if sys.platform == "win32" else "x11"
 
 
 def open_capturer(name: CaptureBackend, display: str | None = None) -> Capturer:

@@ -10,15 +10,17 @@ their name to ``ClipboardBackendName``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Literal, Protocol, cast, get_args
 
 from guruconnect.agent.desktop._backends import import_from_string
 from guruconnect.protocol.clipboard import ClipboardKind
 
-ClipboardBackendName = Literal["x11"]
+ClipboardBackendName = Literal["x11", "windows"]
 BACKENDS: dict[ClipboardBackendName, str] = {
     "x11": "guruconnect.agent.desktop.clipboard.x11:X11Clipboard",
+    "windows": "guruconnect.agent.desktop.clipboard.windows:WindowsClipboard",
 }
 NAMES: tuple[str, ...] = get_args(ClipboardBackendName)
 # The most the worker reads from the remote clipboard; the server's own limit
@@ -57,7 +59,7 @@ class Clipboard(Protocol):
 
 
 def default_backend() -> ClipboardBackendName:
-    return "x11"
+    return "windows" if sys.platform == "win32" else "x11"
 
 
 def open_clipboard(name: ClipboardBackendName, display: str | None = None) -> Clipboard:

@@ -9,14 +9,15 @@ adding their import string to ``BACKENDS`` and their name to ``InputBackend``.
 
 from __future__ import annotations
 
+import sys
 from typing import Literal, Protocol, cast, get_args
 
 from guruconnect.agent.desktop._backends import import_from_string
 
-InputBackend = Literal["xtest"]
+InputBackend = Literal["xtest", "windows"]
 BACKENDS: dict[InputBackend, str] = {
     "xtest": "guruconnect.agent.desktop.input.xtest:XTestInjector",
-    # "windows": "guruconnect.agent.desktop.input.sendinput:SendInputInjector",
+    "windows": "guruconnect.agent.desktop.input.sendinput:SendInputInjector",
     # "macos": "guruconnect.agent.desktop.input.cgevent:CGEventInjector",
 }
 NAMES: tuple[str, ...] = get_args(InputBackend)
@@ -49,7 +50,7 @@ class InputInjector(Protocol):
 
 
 def default_backend() -> InputBackend:
-    return "xtest"
+    return "windows" if sys.platform == "win32" else "xtest"
 
 
 def open_injector(name: InputBackend, display: str | None = None) -> InputInjector:
