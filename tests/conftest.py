@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import database_url, postgres_base
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.system import in_ci
 
 
@@ -67,3 +67,12 @@ def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
 def any_db_server(server_factory: Callable[..., ServerProcess], db_kind: str) -> ServerProcess:
     """A server on each database backend in turn."""
     return server_factory(db_kind)
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One SQLite server for a whole module (a server start costs seconds of imports),
+    for modules whose tests each sign in their own users and make their own objects. A
+    module opts in by overriding ``server`` with a module-scoped fixture returning it."""
+    with running_server(tmp_path_factory.mktemp("module-server")) as server:
+        yield server

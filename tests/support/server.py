@@ -169,11 +169,13 @@ async def _add_user(url: str, name: str, password: str, role: str, companies: st
 
 
 @contextmanager
-def running_server(data: Path, kind: str = "sqlite") -> Iterator[ServerProcess]:
+def running_server(
+    data: Path, kind: str = "sqlite", **extra_env: str
+) -> Iterator[ServerProcess]:
     """A started server for a whole module (the function-scoped ``server_factory``
     fixture restarts one per test); stopped, and its database dropped, on exit."""
     with database_url(kind, data) as url:
-        server = ServerProcess(data, url)
+        server = ServerProcess(data, url, extra_env=extra_env)
         server.start()
         try:
             yield server
