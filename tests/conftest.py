@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import database_url, postgres_base
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.system import in_ci
 from tests.support.wine import WinePrefix
 
@@ -96,3 +96,12 @@ def wine_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WinePrefi
         tmp_path_factory.mktemp("wine"), display
     ) as prefix:
         yield prefix
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One SQLite server for a whole module (a server start costs seconds of imports),
+    for modules whose tests each sign in their own users and make their own objects. A
+    module opts in by overriding ``server`` with a module-scoped fixture returning it."""
+    with running_server(tmp_path_factory.mktemp("module-server")) as server:
+        yield server

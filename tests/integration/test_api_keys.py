@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
+
+
+@pytest.fixture(scope="module")
+def server(module_server: ServerProcess) -> ServerProcess:
+    """One server for this module's tests: each signs in its own users and makes its own
+    objects, so none depends on a fresh server."""
+    return module_server
 
 
 def bearer(server: ServerProcess, key: str) -> httpx.Client:

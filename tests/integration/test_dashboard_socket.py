@@ -16,6 +16,13 @@ from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
 
 
+@pytest.fixture(scope="module")
+def server(module_server: ServerProcess) -> ServerProcess:
+    """One server for this module's tests: each signs in its own users and makes its own
+    objects, so none depends on a fresh server."""
+    return module_server
+
+
 def dashboard(
     server: ServerProcess, user: SignedIn | None, origin: str | None = None
 ) -> ClientConnection:

@@ -39,6 +39,13 @@ from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
 
+
+@pytest.fixture(scope="module")
+def server(module_server: ServerProcess) -> ServerProcess:
+    """One server for this module's tests: each signs in its own users and makes its own
+    objects, so none depends on a fresh server."""
+    return module_server
+
 Factory = Callable[..., ServerProcess]
 
 

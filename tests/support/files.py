@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,3 +166,44 @@ def audit_entries(
 
     wait_for(ready, f"{count} {action} audit entries")
     return found
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class PeakRss:
+    """Samples processes' resident memory while the block runs; ``growth[pid]`` is the
+    peak above the value at entry. A transfer that buffered the whole file would grow
+    by the file's size; a streaming one stays flat."""
+
+    def __init__(self, *pids: int, interval: float = 0.02) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.start: dict[int, int] = {}
+        self.peak: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            for pid in self.pids:
+                self.peak[pid] = max(self.peak[pid], rss_bytes(pid))
+
+    def __enter__(self) -> PeakRss:
+        self.start = {pid: rss_bytes(pid) for pid in self.pids}
+        self.peak = dict(self.start)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    @property
+    def growth(self) -> dict[int, int]:
+        return {pid: self.peak[pid] - self.start[pid] for pid in self.pids}

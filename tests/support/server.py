@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import ssl
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +124,20 @@ class ServerProcess:
         )
         assert done.returncode == 0, done.stderr
 
+    def add_user(
+        self, name: str, password: str, role: str = "admin", companies: str = "*"
+    ) -> None:
+        """What ``create_user`` does, without starting a CLI process (2-3 s of imports
+        each): the same ``add_user`` the CLI runs, in a thread of this process with its
+        own event loop (Playwright's sync API keeps one running in the main thread).
+        ``create_user`` stays the real CLI for the tests of the CLI itself."""
+        from guruconnect.server.auth.roles import Role
+
+        assert role in {r.value for r in Role}, role
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _add_user(self.database_url, name, password, role,
+                                               companies)).result()  # fmt: skip
+
     def client(self, origin: bool = True) -> httpx.Client:
         headers = {"origin": self.url} if origin else {}
         client = httpx.Client(base_url=self.url, verify=False, headers=headers, timeout=30)
@@ -140,12 +156,26 @@ class ServerProcess:
         return ctx
 
 
+async def _add_user(url: str, name: str, password: str, role: str, companies: str) -> None:
+    from guruconnect.server.cli import add_user
+    from guruconnect.server.db.engine import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as db:
+            await add_user(db, name, password, role, companies)
+    finally:
+        await engine.dispose()
+
+
 @contextmanager
-def running_server(data: Path, kind: str = "sqlite") -> Iterator[ServerProcess]:
+def running_server(
+    data: Path, kind: str = "sqlite", **extra_env: str
+) -> Iterator[ServerProcess]:
     """A started server for a whole module (the function-scoped ``server_factory``
     fixture restarts one per test); stopped, and its database dropped, on exit."""
     with database_url(kind, data) as url:
-        server = ServerProcess(data, url)
+        server = ServerProcess(data, url, extra_env=extra_env)
         server.start()
         try:
             yield server

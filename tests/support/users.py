@@ -40,7 +40,7 @@ def next_code(secret: str, after_step: int = 0) -> tuple[str, int]:
 def new_user(server: ServerProcess, role: str = "admin", companies: str = "*") -> tuple[str, str]:
     name = f"{role}_{secrets.token_hex(4)}"
     password = secrets.token_urlsafe(16)
-    server.create_user(name, password, role=role, companies=companies)
+    server.add_user(name, password, role=role, companies=companies)
     return name, password
 
 

@@ -121,16 +121,7 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"error: user {args.name!r} already exists", file=sys.stderr)
                     return 1
                 password, generated = _read_password(args)
-                companies = [c.strip() for c in args.companies.split(",") if c.strip()]
-                db.add(
-                    User(
-                        username=args.name,
-                        password_hash=passwords.hash_password(password),
-                        role=args.role,
-                        company_scope=companies,
-                    )
-                )
-                await db.commit()
+                await add_user(db, args.name, password, args.role, args.companies)
                 print(f"created {args.role} {args.name!r}")
                 if generated:
                     print(f"password: {password}")
@@ -151,6 +142,19 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             return 0
     finally:
         await engine.dispose()
+
+
+async def add_user(db: AsyncSession, name: str, password: str, role: str, companies: str) -> None:
+    """What ``admin create-user`` stores (the tests create their users with it too)."""
+    db.add(
+        User(
+            username=name,
+            password_hash=passwords.hash_password(password),
+            role=role,
+            company_scope=[c.strip() for c in companies.split(",") if c.strip()],
+        )
+    )
+    await db.commit()
 
 
 async def _create_enrollment_token(db: AsyncSession, args: argparse.Namespace) -> str:

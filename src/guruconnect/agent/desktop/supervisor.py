@@ -3,7 +3,7 @@
 Light on purpose (stdlib only): the idle agent imports this, never numpy, PyAV or the
 capture libraries, which only the worker process loads.
 
-DesktopOpen starts ``python -m guruconnect.agent.desktop --session ID [--config PATH]``
+DesktopOpen starts ``python -m guruconnect.agent.desktop --session=ID [--config PATH]``
 and writes the token as hex on its stdin (never on argv, where ``ps`` shows it).
 DesktopClose sends SIGTERM, then SIGKILL after ``TERMINATE_GRACE`` seconds. Workers
 keep running when the control socket drops (they have their own socket); exited ones
@@ -34,7 +34,10 @@ class DesktopSupervisor:
         self._stopping: set[asyncio.Task[None]] = set()
 
     def command(self, session_id: str) -> list[str]:
-        command = [sys.executable, "-m", "guruconnect.agent.desktop", "--session", session_id]
+        # One argument, "--session=ID": ids are base64url, and one in 64 starts with "-",
+        # which argparse would take for an option after a separate "--session" (the
+        # worker then exits with a usage error and the viewer waits in vain).
+        command = [sys.executable, "-m", "guruconnect.agent.desktop", f"--session={session_id}"]
         if self.config_path is not None:
             command += ["--config", str(self.config_path)]
         return command + self.extra_args
