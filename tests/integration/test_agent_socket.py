@@ -13,7 +13,7 @@ from guruconnect.protocol import AgentHello, Heartbeat, HeartbeatAck, Inventory,
 from guruconnect.protocol.codec import decode_server
 from guruconnect.protocol.messages import ServerHello, Welcome, auth_payload
 from tests.integration.test_agents import machine, online_with_inventory, start_agent
-from tests.support.agents import RawAgent, client_ssl, create_token
+from tests.support.agents import OPEN_TIMEOUT, RawAgent, client_ssl, create_token
 from tests.support.server import ServerProcess
 from tests.support.users import sign_in
 from tests.support.wait import wait_for
@@ -32,7 +32,7 @@ def open_socket(server: ServerProcess, origin: str | None = None) -> ClientConne
         ssl=client_ssl(),
         origin=origin,  # type: ignore[arg-type]
         max_size=None,
-        open_timeout=10,
+        open_timeout=OPEN_TIMEOUT,
     )
 
 

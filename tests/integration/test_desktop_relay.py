@@ -35,7 +35,7 @@ from guruconnect.protocol.desktop import (
     ViewerState,
 )
 from tests.integration.test_agent_socket import handshake, open_socket
-from tests.support.agents import RawAgent, client_ssl, create_token
+from tests.support.agents import OPEN_TIMEOUT, RawAgent, client_ssl, create_token
 from tests.support.browser_socket import browser_socket
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn, sign_in
@@ -46,6 +46,7 @@ def server(module_server: ServerProcess) -> ServerProcess:
     """One server for this module's tests: each signs in its own users and makes its own
     objects, so none depends on a fresh server."""
     return module_server
+
 
 MONITORS = Monitors(
     monitors=[
@@ -70,7 +71,7 @@ def viewer(
 @contextmanager
 def worker(server: ServerProcess, session_id: str, token: bytes) -> Iterator[ClientConnection]:
     with connect(
-        f"{server.ws_url}/ws/media", ssl=client_ssl(), open_timeout=10, max_size=None
+        f"{server.ws_url}/ws/media", ssl=client_ssl(), open_timeout=OPEN_TIMEOUT, max_size=None
     ) as ws:
         ws.send(encode(MediaHello(session_id=session_id, token=token)))
         yield ws

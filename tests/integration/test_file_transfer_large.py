@@ -21,7 +21,7 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from guruconnect.protocol.files import TransferDone, UploadReady
-from tests.support.agents import AgentProcess, client_ssl
+from tests.support.agents import OPEN_TIMEOUT, AgentProcess, client_ssl
 from tests.support.files import (
     PeakRss,
     audit_entries,
@@ -80,7 +80,7 @@ def _socket(port: int, server: ServerProcess, admin: SignedIn, machine_id: str) 
         ssl=client_ssl(),
         origin=server.url,  # type: ignore[arg-type]
         additional_headers={"cookie": f"guru_session={admin.client.cookies['guru_session']}"},
-        open_timeout=10,
+        open_timeout=OPEN_TIMEOUT,
         max_size=None,
     )
 

@@ -114,6 +114,13 @@ class RawAgent:
         return SigningKey(self.seed).sign(payload).signature
 
 
+# How long a test's WebSocket client waits for the handshake. Generous: on a busy 2-core
+# machine a server can take over 10 s to answer, and the sync websockets client, when its
+# handshake times out over TLS, can hang for good joining its reader thread (blocked in an
+# SSL read), which only pytest's timeout ends.
+OPEN_TIMEOUT = 60.0
+
+
 def client_ssl() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False

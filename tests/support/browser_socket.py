@@ -6,7 +6,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from tests.support.agents import client_ssl
+from tests.support.agents import OPEN_TIMEOUT, client_ssl
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn
 
@@ -29,6 +29,6 @@ def browser_socket(
         ssl=client_ssl(),
         origin=origin or server.url,  # type: ignore[arg-type]
         additional_headers=headers,
-        open_timeout=10,
+        open_timeout=OPEN_TIMEOUT,
         **options,
     )

@@ -15,7 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 from guruconnect.protocol import encode
 from guruconnect.protocol.codec import decode_support_server
 from guruconnect.protocol.support import SupportHello, SupportServerMessage, SupportWelcome
-from tests.support.agents import client_ssl
+from tests.support.agents import OPEN_TIMEOUT, client_ssl
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn
 
@@ -37,7 +37,7 @@ def portal_join(server: ServerProcess, code: str, ip: str | None = None) -> str:
 
 @contextmanager
 def guest_socket(server: ServerProcess) -> Iterator[ClientConnection]:
-    with connect(f"{server.ws_url}/ws/support", ssl=client_ssl(), open_timeout=10) as ws:
+    with connect(f"{server.ws_url}/ws/support", ssl=client_ssl(), open_timeout=OPEN_TIMEOUT) as ws:
         yield ws
 
 

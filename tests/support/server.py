@@ -124,9 +124,7 @@ class ServerProcess:
         )
         assert done.returncode == 0, done.stderr
 
-    def add_user(
-        self, name: str, password: str, role: str = "admin", companies: str = "*"
-    ) -> None:
+    def add_user(self, name: str, password: str, role: str = "admin", companies: str = "*") -> None:
         """What ``create_user`` does, without starting a CLI process (2-3 s of imports
         each): the same ``add_user`` the CLI runs, in a thread of this process with its
         own event loop (Playwright's sync API keeps one running in the main thread).
@@ -169,9 +167,7 @@ async def _add_user(url: str, name: str, password: str, role: str, companies: st
 
 
 @contextmanager
-def running_server(
-    data: Path, kind: str = "sqlite", **extra_env: str
-) -> Iterator[ServerProcess]:
+def running_server(data: Path, kind: str = "sqlite", **extra_env: str) -> Iterator[ServerProcess]:
     """A started server for a whole module (the function-scoped ``server_factory``
     fixture restarts one per test); stopped, and its database dropped, on exit."""
     with database_url(kind, data) as url:
