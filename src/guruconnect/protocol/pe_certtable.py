@@ -163,6 +163,8 @@ def bake(signed: bytes, baked: bytes) -> bytes:
     entry = struct.pack("<IHH", 8 + len(body), WIN_CERT_REVISION_2, WIN_CERT_TYPE_PKCS_SIGNED_DATA)
     out = bytearray(signed[: layout.table_offset])
     out += entry + body
-    struct.pack_into("<II", out, layout.security_entry_offset, layout.table_offset, len(entry) + len(body))
+    struct.pack_into(
+        "<II", out, layout.security_entry_offset, layout.table_offset, len(entry) + len(body)
+    )
     struct.pack_into("<I", out, layout.checksum_offset, pe_checksum(out, layout.checksum_offset))
     return bytes(out)

@@ -66,6 +66,9 @@ class Settings:
     # test certificate made on first use in <data_dir>/codesign/.
     codesign_cert_file: str = ""
     codesign_key_file: str = ""
+    # A prepared Windows runtime (python.exe, pythonservice.exe, Lib/...); "" = build it
+    # once per release into the support agent cache.
+    windows_runtime_dir: str = ""
 
     # --- derived values -------------------------------------------------------------
 

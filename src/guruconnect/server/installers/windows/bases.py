@@ -1,0 +1,146 @@
+"""The heavy Windows artifacts, built once per release and cached; per request only the
+small config is baked into a copy (:mod:`.baking`).
+
+Cache layout, under ``<support agent cache>/windows/``::
+
+    runtime-amd64/          the runtime (``windows_runtime_dir`` overrides it)
+    <key>/guruconnect.msi   unbaked MSI
+    <key>/setup.exe         signed setup EXE stub
+    <key>/support.exe       signed one-time support EXE stub
+
+``key`` covers the release version, the runtime's file list and sizes, the signing
+certificate and the packaging code's format, so any of them changing rebuilds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import guruconnect
+from guruconnect.server.config import Settings
+from guruconnect.server.installers.windows import codesign, layout, msi, nsis
+from guruconnect.server.support.bundle import cache_dir
+
+log = logging.getLogger("guruconnect.installers")
+
+Base = Literal["msi", "setup", "support"]
+FORMAT = 1  # bump when the .wxs or the NSIS scripts change
+ARCH = "amd64"
+COMPLETE = ".complete"
+FILES: dict[Base, str] = {"msi": "guruconnect.msi", "setup": "setup.exe", "support": "support.exe"}
+
+
+class WindowsUnavailable(Exception):
+    """The Windows runtime or a packaging tool is missing; the message says what."""
+
+
+@dataclass(frozen=True)
+class Bases:
+    directory: Path
+    signer: codesign.Signer
+
+    def path(self, base: Base) -> Path:
+        return self.directory / FILES[base]
+
+
+def windows_dir(settings: Settings) -> Path:
+    return cache_dir(settings) / "windows"
+
+
+def _build_runtime(target: Path) -> Path:
+    """The embeddable CPython + wheels + agent (server/installers/windows/runtime.py)."""
+    if (target / COMPLETE).exists():
+        return target
+    try:
+        from guruconnect.server.installers.windows import runtime  # type: ignore[attr-defined, unused-ignore]
+    except ImportError as exc:
+        raise WindowsUnavailable(
+            "this server cannot build the Windows runtime (server/installers/windows/"
+            "runtime.py is missing); set windows_runtime_dir to a prepared runtime"
+        ) from exc
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    runtime.build_runtime(partial, arch=ARCH)
+    (partial / COMPLETE).touch()
+    shutil.rmtree(target, ignore_errors=True)
+    partial.replace(target)
+    return target
+
+
+def runtime_dir(settings: Settings) -> Path:
+    if settings.windows_runtime_dir:
+        given = Path(settings.windows_runtime_dir)
+        if not (given / layout.PYTHON).is_file():
+            raise WindowsUnavailable(f"windows_runtime_dir {given} holds no {layout.PYTHON}")
+        return given
+    return _build_runtime(windows_dir(settings) / f"runtime-{ARCH}")
+
+
+def runtime_digest(runtime: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in runtime.rglob("*") if p.is_file() and p.name != COMPLETE):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(runtime).as_posix()}|{stat.st_size}\n".encode())
+        if path.suffix == ".py" and "guruconnect" in path.parts:
+            digest.update(path.read_bytes())  # our own code changes without a new version
+    return digest.hexdigest()
+
+
+def key_for(runtime: Path, signer: codesign.Signer) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{FORMAT}|{guruconnect.__version__}|{ARCH}|".encode())
+    digest.update(runtime_digest(runtime).encode())
+    digest.update(signer.cert.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_all(runtime: Path, signer: codesign.Signer, directory: Path) -> Bases:
+    """Build the MSI and the two signed EXE stubs into ``directory``. Blocking."""
+    version = layout.numeric_version()
+    partial = directory.with_name(directory.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    msi.build_base(runtime, partial / FILES["msi"], version)
+    stubs = ((FILES["setup"], nsis.build_setup, layout.PRODUCT),
+             (FILES["support"], nsis.build_support, "GuruConnect Support"))  # fmt: skip
+    for name, build, description in stubs:
+        unsigned = partial / f"unsigned-{name}"
+        build(runtime, unsigned, version)
+        codesign.sign(unsigned, partial / name, signer, description=description)
+        unsigned.unlink()
+    (partial / COMPLETE).touch()
+    shutil.rmtree(directory, ignore_errors=True)
+    partial.replace(directory)
+    return Bases(directory, signer)
+
+
+def ensure_sync(settings: Settings) -> Bases:
+    runtime = runtime_dir(settings)
+    signer = codesign.signer_for(settings)
+    directory = windows_dir(settings) / key_for(runtime, signer)
+    if (directory / COMPLETE).exists():
+        return Bases(directory, signer)
+    log.info("building the Windows installers' bases in %s", directory)
+    bases = build_all(runtime, signer, directory)
+    for old in directory.parent.iterdir():  # earlier releases' bases
+        if old.is_dir() and old != directory and not old.name.startswith("runtime-"):
+            shutil.rmtree(old, ignore_errors=True)
+    return bases
+
+
+_lock = asyncio.Lock()
+
+
+async def ensure(settings: Settings) -> Bases:
+    """The cached bases, built first if needed (concurrent first downloads build once)."""
+    async with _lock:
+        try:
+            return await asyncio.to_thread(ensure_sync, settings)
+        except (msi.MsiError, nsis.NsisError, codesign.SigningError) as exc:
+            raise WindowsUnavailable(str(exc)) from exc
