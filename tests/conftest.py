@@ -57,6 +57,15 @@ def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("agent-payload-cache")
 
 
+@pytest.fixture(scope="session")
+def windows_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Windows runtime for the MSI/EXE tests, once per run (tests/support/
+    windows_runtime.py says when it is a stand-in)."""
+    from tests.support.windows_runtime import prepare
+
+    return prepare(tmp_path_factory.mktemp("windows-runtime") / "runtime-amd64")
+
+
 @pytest.fixture
 def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """A server on SQLite, for tests where the database does not matter."""

@@ -151,8 +151,8 @@ def wxs(runtime: Path, version: tuple[int, int, int], command: Path) -> str:
     <CustomAction Id="Forget" FileKey="python_exe" ExeCommand="{FORGET_ARGS}"
                   Execute="deferred" Impersonate="no" Return="ignore"/>
     <InstallExecuteSequence>
-      <Custom Action="Enroll" After="WriteRegistryValues">NOT REMOVE</Custom>
-      <Custom Action="Forget" After="DeleteServices">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="Enroll" Sequence="5001">NOT REMOVE</Custom>
+      <Custom Action="Forget" Sequence="2001">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
     </InstallExecuteSequence>
     <Feature Id="Agent" Level="1">
       <ComponentRef Id="service"/>
