@@ -138,6 +138,23 @@ def set_service_environment(service: str, path: Path) -> None:  # pragma: no cov
         raise InstallError(f"cannot set the service's environment: {exc}") from exc
 
 
+def restrict_to_system(folder: Path) -> None:
+    """ProgramData's inherited ACL lets every local user read new folders, and the config
+    holds the agent's private key: SYSTEM and Administrators only. (POSIX modes, which
+    ensure_config_dir sets, mean nothing on Windows.)"""
+    if sys.platform != "win32":
+        return
+    import subprocess
+
+    done = subprocess.run(  # noqa: S603
+        ["icacls", str(folder), "/inheritance:r", "/grant:r",  # noqa: S607
+         "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise InstallError(f"cannot restrict access to {folder}: {done.stderr or done.stdout}")
+
+
 def install(path: Path, baked: InstallerConfig, overrides: dict[str, str], out: Outcome) -> None:
     if path.exists():
         if overrides:
@@ -166,6 +183,7 @@ def install(path: Path, baked: InstallerConfig, overrides: dict[str, str], out: 
         cfg = msgspec.structs.replace(cfg, name=values["name"])
     try:
         ensure_config_dir(path)
+        restrict_to_system(path.parent)
         save_config(path, cfg)
     except ConfigError as exc:
         raise InstallError(str(exc)) from exc
