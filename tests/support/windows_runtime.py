@@ -34,9 +34,9 @@ def real_runtime_available() -> bool:
 def prepare(target: Path) -> Path:
     """A runtime directory at ``target`` (built, or the stand-in described above)."""
     if real_runtime_available():
-        from guruconnect.server.installers.windows.bases import _build_runtime
+        from guruconnect.server.installers.windows.bases import build_runtime
 
-        return _build_runtime(target)
+        return build_runtime(target)
     for name in STAND_IN_FILES:
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)

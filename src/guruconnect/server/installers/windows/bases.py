@@ -3,7 +3,7 @@ small config is baked into a copy (:mod:`.baking`).
 
 Cache layout, under ``<support agent cache>/windows/``::
 
-    runtime-amd64/          the runtime (``windows_runtime_dir`` overrides it)
+    runtime/windows-amd64-<key>/   the runtime (``windows_runtime_dir`` overrides it)
     <key>/guruconnect.msi   unbaked MSI
     <key>/setup.exe         signed setup EXE stub
     <key>/support.exe       signed one-time support EXE stub
@@ -15,7 +15,9 @@ certificate and the packaging code's format, so any of them changing rebuilds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import importlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -32,7 +34,7 @@ log = logging.getLogger("guruconnect.installers")
 Base = Literal["msi", "setup", "support"]
 FORMAT = 1  # bump when the .wxs or the NSIS scripts change
 ARCH = "amd64"
-COMPLETE = ".complete"
+COMPLETE = ".complete"  # written last into a finished bases directory
 FILES: dict[Base, str] = {"msi": "guruconnect.msi", "setup": "setup.exe", "support": "support.exe"}
 
 
@@ -53,24 +55,21 @@ def windows_dir(settings: Settings) -> Path:
     return cache_dir(settings) / "windows"
 
 
-def _build_runtime(target: Path) -> Path:
-    """The embeddable CPython + wheels + agent (server/installers/windows/runtime.py)."""
-    if (target / COMPLETE).exists():
-        return target
+def build_runtime(cache: Path) -> Path:
+    """The embeddable CPython + wheels + agent (``runtime.py``), cached per release
+    under ``cache``."""
     try:
-        from guruconnect.server.installers.windows import runtime  # type: ignore[attr-defined, unused-ignore]
+        # Imported by name: it may be absent from a server built without it.
+        runtime = importlib.import_module("guruconnect.server.installers.windows.runtime")
     except ImportError as exc:
         raise WindowsUnavailable(
             "this server cannot build the Windows runtime (server/installers/windows/"
             "runtime.py is missing); set windows_runtime_dir to a prepared runtime"
         ) from exc
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    runtime.build_runtime(partial, arch=ARCH)
-    (partial / COMPLETE).touch()
-    shutil.rmtree(target, ignore_errors=True)
-    partial.replace(target)
-    return target
+    try:
+        return Path(runtime.build_runtime(cache, arch=ARCH))
+    except Exception as exc:  # its WindowsRuntimeError tree, and OSError while building
+        raise WindowsUnavailable(f"building the Windows runtime failed: {exc}") from exc
 
 
 def runtime_dir(settings: Settings) -> Path:
@@ -79,10 +78,13 @@ def runtime_dir(settings: Settings) -> Path:
         if not (given / layout.PYTHON).is_file():
             raise WindowsUnavailable(f"windows_runtime_dir {given} holds no {layout.PYTHON}")
         return given
-    return _build_runtime(windows_dir(settings) / f"runtime-{ARCH}")
+    return build_runtime(windows_dir(settings) / "runtime")
 
 
+@functools.cache
 def runtime_digest(runtime: Path) -> str:
+    """Once per process and directory (a built runtime's name carries its own key; a
+    ``windows_runtime_dir`` that changes needs a server restart to be repackaged)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in runtime.rglob("*") if p.is_file() and p.name != COMPLETE):
         stat = path.stat()
@@ -129,7 +131,7 @@ def ensure_sync(settings: Settings) -> Bases:
     log.info("building the Windows installers' bases in %s", directory)
     bases = build_all(runtime, signer, directory)
     for old in directory.parent.iterdir():  # earlier releases' bases
-        if old.is_dir() and old != directory and not old.name.startswith("runtime-"):
+        if old.is_dir() and old != directory and old.name != "runtime":
             shutil.rmtree(old, ignore_errors=True)
     return bases
 
