@@ -196,14 +196,14 @@ def server_key(server: ServerProcess) -> bytes:
     return bytes(SigningKey((server.data_dir / "installer-signing.key").read_bytes()).verify_key)
 
 
-@pytest.mark.timeout(900)  # the first Windows download builds the bases
+@pytest.mark.timeout(1800)  # the first Windows download builds the bases (minutes)
 def test_server_bakes_signed_exe_and_msi_per_request(
     win_server: ServerProcess, tmp_path: Path
 ) -> None:
     admin = sign_in(win_server)
     made = create(admin, site=TRICKY_SITE, tag="VIP's")
     assert made["windows_exe_url"].endswith("/windows.exe")
-    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=900)
+    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=1500)
     assert r.status_code == 200, r.text
     assert r.headers["content-disposition"].endswith('filename="guruconnect-agent-setup.exe"')
     exe = tmp_path / "setup.exe"
@@ -218,7 +218,7 @@ def test_server_bakes_signed_exe_and_msi_per_request(
 
     # The MSI through the public URL (no sign-in), its config in the property.
     anonymous = win_server.client(origin=False)
-    r = anonymous.get(str(httpx.URL(made["windows_msi_url"]).path), timeout=900)
+    r = anonymous.get(str(httpx.URL(made["windows_msi_url"]).path), timeout=1500)
     assert r.status_code == 200 and r.headers["content-type"] == "application/x-msi"
     msi_file = tmp_path / "agent.msi"
     msi_file.write_bytes(r.content)
@@ -227,7 +227,7 @@ def test_server_bakes_signed_exe_and_msi_per_request(
 
     # A second installer: a different config in the same signed stub.
     other = create(admin, site="Phoenix")
-    r2 = admin.client.get(f"/api/v1/installers/{other['id']}/windows.exe", timeout=900)
+    r2 = admin.client.get(f"/api/v1/installers/{other['id']}/windows.exe", timeout=1500)
     assert r2.status_code == 200 and r2.content != r.content
     assert open_envelope(read_baked(io.BytesIO(r2.content))).site == "Phoenix"
 
@@ -242,7 +242,7 @@ def test_server_bakes_signed_exe_and_msi_per_request(
     assert r.status_code == 404 and "windows.msi" in r.text
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_agent_enrolls_from_the_downloaded_exe_and_reconfigures(
     win_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -250,7 +250,7 @@ def test_agent_enrolls_from_the_downloaded_exe_and_reconfigures(
     config out of the EXE's certificate table, overrides from the command line."""
     admin = sign_in(win_server)
     made = create(admin, name_mode="custom", name="Front Desk", site="Phoenix", tag="VIP")
-    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=900)
+    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=1500)
     exe = tmp_path / "guruconnect-agent-setup.exe"
     exe.write_bytes(r.content)
     config = tmp_path / "ProgramData" / "GuruConnect" / "agent.json"
@@ -296,13 +296,13 @@ def test_agent_enrolls_from_the_downloaded_exe_and_reconfigures(
     assert agent("forget").returncode == 0 and not config.parent.exists()
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_revoked_installer_exe_gives_a_clear_enrollment_error(
     win_server: ServerProcess, tmp_path: Path
 ) -> None:
     admin = sign_in(win_server)
     made = create(admin)
-    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=900)
+    r = admin.client.get(f"/api/v1/installers/{made['id']}/windows.exe", timeout=1500)
     exe = tmp_path / "setup.exe"
     exe.write_bytes(r.content)
     assert admin.delete(f"/api/v1/installers/{made['id']}").status_code == 204
@@ -317,7 +317,7 @@ def test_revoked_installer_exe_gives_a_clear_enrollment_error(
     assert admin.client.get(f"/api/v1/installers/{made['id']}/windows.msi").status_code == 410
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_portal_offers_the_windows_one_time_agent(
     win_server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -325,7 +325,7 @@ def test_portal_offers_the_windows_one_time_agent(
     made = create_session(tech)
     token = portal_join(win_server, str(made["code"]))
     anonymous = win_server.client(origin=False)
-    r = anonymous.get(f"/portal/agent/{token}/windows", timeout=900)
+    r = anonymous.get(f"/portal/agent/{token}/windows", timeout=1500)
     assert r.status_code == 200, r.text
     assert r.headers["content-disposition"].endswith('filename="guruconnect-support.exe"')
     exe = tmp_path / "guruconnect-support.exe"
