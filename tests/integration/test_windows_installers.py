@@ -336,3 +336,21 @@ def test_portal_offers_the_windows_one_time_agent(
     assert cfg.join_token == token and cfg.server_url == win_server.url
     assert cfg.server_fingerprint
     assert anonymous.get("/portal/agent/" + "x" * 43 + "/windows").status_code == 404
+
+
+def test_the_support_exe_leaves_out_what_a_one_time_agent_never_uses(tmp_path: Path) -> None:
+    from guruconnect.server.installers.windows import nsis
+
+    runtime = tmp_path / "runtime"
+    keep = ["python.exe", "pythonw.exe", "Lib/site-packages/PIL/_imaging.cp313-win_amd64.pyd",
+            "Lib/site-packages/numpy/__init__.py", "Lib/site-packages/av/__init__.py"]  # fmt: skip
+    drop = ["pythonservice.exe", "Lib/site-packages/PyWin32.chm",
+            "Lib/site-packages/pythonwin/x.dll", "Lib/site-packages/numpy/tests/t.py",
+            "Lib/site-packages/PIL/_avif.cp313-win_amd64.pyd"]  # fmt: skip
+    for name in keep + drop:
+        (runtime / name).parent.mkdir(parents=True, exist_ok=True)
+        (runtime / name).write_text(name)
+    tree = nsis.support_tree(runtime, tmp_path / "support")
+    assert all((tree / name).read_text() == name for name in keep)
+    assert not any((tree / name).exists() for name in drop)
+    assert (runtime / drop[0]).exists()  # the shared runtime is untouched

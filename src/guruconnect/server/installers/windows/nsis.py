@@ -14,6 +14,8 @@ baked per request into the signature's certificate table (``protocol/pe_certtabl
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,6 +24,15 @@ from guruconnect.server.installers.windows import layout
 
 MAKENSIS_TIMEOUT = 1800
 INSTALL_MODULE = "guruconnect.agent.install.windows"
+# Left out of the one-time support EXE (it runs once, attended, never as a service):
+# pywin32's IDE, docs, COM extensions and service host, SQLite, Pillow's optional
+# AVIF/WebP/colour-management/font modules (imported only when such a file is opened),
+# and the packages' own tests. PyAV and numpy stay: the desktop stream imports them.
+SUPPORT_SKIP_NAMES = frozenset({
+    "pythonservice.exe", "PyWin32.chm", "pythonwin", "adodbapi", "isapi", "win32comext",
+    "sqlite3.dll", "_sqlite3.pyd", "tests", "testing", "__pycache__", "_pyinstaller",
+})  # fmt: skip
+SUPPORT_SKIP_PREFIXES = ("_avif.", "_webp.", "_imagingcms.", "_imagingft.")
 
 
 class NsisError(Exception):
@@ -179,8 +190,26 @@ def build_setup(runtime: Path, target: Path, version: tuple[int, int, int]) -> P
     return target
 
 
+def _support_skip(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in SUPPORT_SKIP_NAMES or n.startswith(SUPPORT_SKIP_PREFIXES)}
+
+
+def support_tree(runtime: Path, target: Path) -> Path:
+    """The runtime minus what the one-time agent never uses (hard links, no copying)."""
+    shutil.copytree(runtime, target, ignore=_support_skip, copy_function=_link_or_copy)
+    return target
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copyfile(source, target)
+
+
 def build_support(runtime: Path, target: Path, version: tuple[int, int, int]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".nsis-") as work:
-        makensis(support_script(runtime, target, version), Path(work))
+        tree = support_tree(runtime, Path(work) / "runtime")
+        makensis(support_script(tree, target, version), Path(work))
     return target
