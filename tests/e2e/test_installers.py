@@ -27,6 +27,7 @@ def test_build_download_copy_and_revoke(
     server_factory: Callable[..., ServerProcess],
     agent_cache: Path,
     windows_runtime: Path,
+    codesign_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     for command, package in (("wixl", "wixl"), ("msibuild", "msitools"), ("makensis", "nsis"),
@@ -36,6 +37,7 @@ def test_build_download_copy_and_revoke(
         "sqlite",
         GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
         GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
     )
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     browser_sign_in(page, server)

@@ -175,14 +175,22 @@ def test_registry_values_as_the_msi_writes_them() -> None:
 
 @pytest.fixture
 def win_server(
-    server_factory: Callable[..., ServerProcess], agent_cache: Path, windows_runtime: Path
+    server_factory: Callable[..., ServerProcess],
+    agent_cache: Path,
+    windows_runtime: Path,
+    codesign_env: dict[str, str],
 ) -> ServerProcess:
     _tools()
     return server_factory(
         "sqlite",
         GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
         GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
     )
+
+
+def cert_of(server: ServerProcess) -> Path:
+    return Path(server.env["GURU_CODESIGN_CERT_FILE"])
 
 
 def create(admin: SignedIn, **fields: Any) -> dict[str, Any]:
@@ -208,9 +216,8 @@ def test_server_bakes_signed_exe_and_msi_per_request(
     assert r.headers["content-disposition"].endswith('filename="guruconnect-agent-setup.exe"')
     exe = tmp_path / "setup.exe"
     exe.write_bytes(r.content)
-    # Signed with the server's self-signed test certificate, and still valid after baking.
-    cert = win_server.data_dir / codesign.TEST_DIR / "test-codesign.crt"
-    result = codesign.verify(exe, cert)
+    # Signed with the configured (test) certificate, and still valid after baking.
+    result = codesign.verify(exe, cert_of(win_server))
     assert result.returncode == 0 and "Signature verification: ok" in result.stdout, result
     cfg = open_envelope(read_baked(io.BytesIO(r.content)), trusted_key=server_key(win_server))
     assert cfg.company == "Glaztech Industries" and cfg.site == TRICKY_SITE
@@ -330,8 +337,7 @@ def test_portal_offers_the_windows_one_time_agent(
     assert r.headers["content-disposition"].endswith('filename="guruconnect-support.exe"')
     exe = tmp_path / "guruconnect-support.exe"
     exe.write_bytes(r.content)
-    cert = win_server.data_dir / codesign.TEST_DIR / "test-codesign.crt"
-    assert codesign.verify(exe, cert).returncode == 0
+    assert codesign.verify(exe, cert_of(win_server)).returncode == 0
     cfg = config_from_exe(exe)
     assert cfg.join_token == token and cfg.server_url == win_server.url
     assert cfg.server_fingerprint
