@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from tests.support.databases import database_url, postgres_base
 from tests.support.server import ServerProcess
 from tests.support.system import in_ci
+from tests.support.wine import WinePrefix
 
 
 def backends() -> list[str]:
@@ -58,15 +60,6 @@ def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def windows_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Windows runtime for the MSI/EXE tests, once per run (tests/support/
-    windows_runtime.py says when it is a stand-in)."""
-    from tests.support.windows_runtime import prepare
-
-    return prepare(tmp_path_factory.mktemp("windows-runtime") / "runtime-amd64")
-
-
-@pytest.fixture(scope="session")
 def codesign_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One code-signing test certificate for every server of the run: the signed Windows
     bases are keyed on it, so servers sharing it (and agent_cache) build them once."""
@@ -86,3 +79,30 @@ def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
 def any_db_server(server_factory: Callable[..., ServerProcess], db_kind: str) -> ServerProcess:
     """A server on each database backend in turn."""
     return server_factory(db_kind)
+
+
+@pytest.fixture(scope="session")
+def windows_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Windows runtime (embeddable CPython + agent), built once per test run: the
+    build downloads and verifies about 170 MB. GURU_TEST_WINDOWS_CACHE keeps it across
+    runs while iterating."""
+    from guruconnect.server.installers.windows import build_runtime
+    from tests.support.system import ensure_command
+
+    ensure_command("osslsigncode", "osslsigncode")
+    ensure_command("openssl", "openssl")
+    cache = os.environ.get("GURU_TEST_WINDOWS_CACHE")
+    target = Path(cache) if cache else tmp_path_factory.mktemp("windows-runtime-cache")
+    return build_runtime(target, "amd64")
+
+
+@pytest.fixture(scope="session")
+def wine_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WinePrefix]:
+    """One Wine prefix on one Xvfb display for the whole run (booting one takes ~20 s)."""
+    from tests.support.wine import wine_prefix
+    from tests.support.xvfb import xvfb
+
+    with xvfb((1280, 800)) as display, wine_prefix(
+        tmp_path_factory.mktemp("wine"), display
+    ) as prefix:
+        yield prefix

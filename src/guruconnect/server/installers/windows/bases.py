@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import importlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from typing import Literal
 
 import guruconnect
 from guruconnect.server.config import Settings
-from guruconnect.server.installers.windows import codesign, layout, msi, nsis
+from guruconnect.server.installers.windows import codesign, layout, msi, nsis, runtime
+from guruconnect.server.installers.windows.errors import WindowsRuntimeError
 from guruconnect.server.support.bundle import cache_dir
 
 log = logging.getLogger("guruconnect.installers")
@@ -59,16 +59,8 @@ def build_runtime(cache: Path) -> Path:
     """The embeddable CPython + wheels + agent (``runtime.py``), cached per release
     under ``cache``."""
     try:
-        # Imported by name: it may be absent from a server built without it.
-        runtime = importlib.import_module("guruconnect.server.installers.windows.runtime")
-    except ImportError as exc:
-        raise WindowsUnavailable(
-            "this server cannot build the Windows runtime (server/installers/windows/"
-            "runtime.py is missing); set windows_runtime_dir to a prepared runtime"
-        ) from exc
-    try:
-        return Path(runtime.build_runtime(cache, arch=ARCH))
-    except Exception as exc:  # its WindowsRuntimeError tree, and OSError while building
+        return runtime.build_runtime(cache, arch=ARCH)
+    except (WindowsRuntimeError, OSError) as exc:
         raise WindowsUnavailable(f"building the Windows runtime failed: {exc}") from exc
 
 
