@@ -37,7 +37,7 @@ async def build(state: AppState, installer: Installer, kind: Kind) -> tuple[Bake
     elif kind == "linux.deb":
         data = await deb.ensure_data(settings)
     else:
-        windows = await bases.ensure(settings)
+        windows = await bases.ensure(settings, "msi" if kind == "windows.msi" else "setup")
     started = time.perf_counter()
     envelope = service.envelope(
         installer, settings.data_dir,

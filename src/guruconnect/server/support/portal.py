@@ -159,7 +159,7 @@ async def download_windows(join_token: str, request: Request) -> Response:
         portal_name=state.settings.portal_name,
     )
     try:
-        bases = await windows_bases.ensure(state.settings)
+        bases = await windows_bases.ensure(state.settings, "support")
     except windows_bases.WindowsUnavailable as exc:
         log.error("cannot make the Windows one-time agent: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,

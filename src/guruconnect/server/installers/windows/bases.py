@@ -4,7 +4,7 @@ small config is baked into a copy (:mod:`.baking`).
 Cache layout, under ``<support agent cache>/windows/``::
 
     runtime/windows-amd64-<key>/   the runtime (``windows_runtime_dir`` overrides it)
-    <key>/guruconnect.msi   unbaked MSI
+    <key>/guruconnect.msi   unbaked MSI                       (each built on first need)
     <key>/setup.exe         signed setup EXE stub
     <key>/support.exe       signed one-time support EXE stub
 
@@ -34,7 +34,6 @@ log = logging.getLogger("guruconnect.installers")
 Base = Literal["msi", "setup", "support"]
 FORMAT = 2  # bump when the .wxs or the NSIS scripts change
 ARCH = "amd64"
-COMPLETE = ".complete"  # written last into a finished bases directory
 FILES: dict[Base, str] = {"msi": "guruconnect.msi", "setup": "setup.exe", "support": "support.exe"}
 
 
@@ -78,7 +77,7 @@ def runtime_digest(runtime: Path) -> str:
     """Once per process and directory (a built runtime's name carries its own key; a
     ``windows_runtime_dir`` that changes needs a server restart to be repackaged)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in runtime.rglob("*") if p.is_file() and p.name != COMPLETE):
+    for path in sorted(p for p in runtime.rglob("*") if p.is_file()):
         stat = path.stat()
         digest.update(f"{path.relative_to(runtime).as_posix()}|{stat.st_size}\n".encode())
         if path.suffix == ".py" and "guruconnect" in path.parts:
@@ -94,47 +93,55 @@ def key_for(runtime: Path, signer: codesign.Signer) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_all(runtime: Path, signer: codesign.Signer, directory: Path) -> Bases:
-    """Build the MSI and the two signed EXE stubs into ``directory``. Blocking."""
+def build_one(runtime: Path, signer: codesign.Signer, directory: Path, base: Base) -> Path:
+    """Build one base into ``directory`` (written under a temporary name, then renamed:
+    a file that exists is complete). Blocking: seconds for the MSI, minutes per EXE."""
     version = layout.numeric_version()
-    partial = directory.with_name(directory.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    msi.build_base(runtime, partial / FILES["msi"], version)
-    stubs = ((FILES["setup"], nsis.build_setup, layout.PRODUCT),
-             (FILES["support"], nsis.build_support, "GuruConnect Support"))  # fmt: skip
-    for name, build, description in stubs:
-        unsigned = partial / f"unsigned-{name}"
-        build(runtime, unsigned, version)
-        codesign.sign(unsigned, partial / name, signer, description=description)
-        unsigned.unlink()
-    (partial / COMPLETE).touch()
-    shutil.rmtree(directory, ignore_errors=True)
-    partial.replace(directory)
-    return Bases(directory, signer)
+    target = directory / FILES[base]
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".partial-{FILES[base]}"
+    try:
+        if base == "msi":
+            msi.build_base(runtime, partial, version)
+        else:
+            unsigned = directory / f".unsigned-{FILES[base]}"
+            build = nsis.build_setup if base == "setup" else nsis.build_support
+            build(runtime, unsigned, version)
+            description = layout.PRODUCT if base == "setup" else "GuruConnect Support"
+            try:
+                codesign.sign(unsigned, partial, signer, description=description)
+            finally:
+                unsigned.unlink(missing_ok=True)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
 
 
-def ensure_sync(settings: Settings) -> Bases:
+def ensure_sync(settings: Settings, *wanted: Base) -> Bases:
+    """The bases directory for this release with (at least) ``wanted`` built in it."""
     runtime = runtime_dir(settings)
     signer = codesign.signer_for(settings)
     directory = windows_dir(settings) / key_for(runtime, signer)
-    if (directory / COMPLETE).exists():
-        return Bases(directory, signer)
-    log.info("building the Windows installers' bases in %s", directory)
-    bases = build_all(runtime, signer, directory)
-    for old in directory.parent.iterdir():  # earlier releases' bases
-        if old.is_dir() and old != directory and old.name != "runtime":
-            shutil.rmtree(old, ignore_errors=True)
-    return bases
+    missing = [b for b in wanted or FILES if not (directory / FILES[b]).exists()]
+    for base in missing:
+        log.info("building the Windows %s base in %s", base, directory)
+        build_one(runtime, signer, directory, base)
+    if missing:
+        for old in directory.parent.iterdir():  # earlier releases' bases
+            if old.is_dir() and old != directory and old.name != "runtime":
+                shutil.rmtree(old, ignore_errors=True)
+    return Bases(directory, signer)
 
 
 _lock = asyncio.Lock()
 
 
-async def ensure(settings: Settings) -> Bases:
-    """The cached bases, built first if needed (concurrent first downloads build once)."""
+async def ensure(settings: Settings, *wanted: Base) -> Bases:
+    """The cached bases, ``wanted`` built first if needed (concurrent first downloads
+    build once; an MSI download never waits for the EXEs' compression)."""
     async with _lock:
         try:
-            return await asyncio.to_thread(ensure_sync, settings)
+            return await asyncio.to_thread(ensure_sync, settings, *wanted)
         except (msi.MsiError, nsis.NsisError, codesign.SigningError) as exc:
             raise WindowsUnavailable(str(exc)) from exc
