@@ -114,6 +114,10 @@ def test_msi_has_the_service_upgrade_arp_and_secure_properties(base_msi: Path) -
     actions = {row[0]: row for row in table(base_msi, "CustomAction")}
     assert actions["Enroll"][2] == "python_exe" and "--from-registry" in actions["Enroll"][3]
     assert actions["Forget"][3].endswith(" forget")
+    # A failed first install forgets the config it enrolled (rollback: 0x100 | in-script).
+    rollback = actions["EnrollRollback"]
+    assert int(rollback[1]) & 0x500 == 0x500 and rollback[3].endswith(" forget")
+    assert sequence["EnrollRollback"] < sequence["Enroll"]
     # The properties the enroll step reads, and where the service finds its config.
     registry = {(row[2], row[3]): row[4] for row in table(base_msi, "Registry")}
     assert registry[(layout_key(), "Site")] == "[SITE]"

@@ -48,6 +48,12 @@ SECURE_PROPERTIES = ("WIX_DOWNGRADE_DETECTED", "WIX_UPGRADE_DETECTED", *PUBLIC_P
 ENROLL_ARGS = "-m guruconnect.agent.install.windows install --from-registry"
 # On uninstall (not on the removal half of an upgrade): the config holds the private key.
 FORGET_ARGS = "-m guruconnect.agent.install.windows forget"
+# A failed first install (say the service does not start) rolls back: forget the config
+# the enroll step wrote, but never on an upgrade or re-run, whose config was already there.
+# 18 (run an installed EXE) + 64 (ignore its exit code) + 256 (rollback) + 1024 (in the
+# script) + 2048 (as LocalSystem).
+ROLLBACK_TYPE = 18 + 64 + 256 + 1024 + 2048
+FRESH = "NOT Installed AND NOT WIX_UPGRADE_DETECTED AND NOT REMOVE"
 TOOL_TIMEOUT = 1800
 _NAMESPACE = uuid.UUID(layout.UPGRADE_CODE)
 
@@ -150,8 +156,11 @@ def wxs(runtime: Path, version: tuple[int, int, int], command: Path) -> str:
                   Execute="deferred" Impersonate="no" Return="check"/>
     <CustomAction Id="Forget" FileKey="python_exe" ExeCommand="{FORGET_ARGS}"
                   Execute="deferred" Impersonate="no" Return="ignore"/>
+    <CustomAction Id="EnrollRollback" FileKey="python_exe" ExeCommand="{FORGET_ARGS}"
+                  Execute="rollback" Impersonate="no" Return="ignore"/>
     <InstallExecuteSequence>
-      <Custom Action="Enroll" Sequence="5001">NOT REMOVE</Custom>
+      <Custom Action="EnrollRollback" Sequence="5001">{FRESH}</Custom>
+      <Custom Action="Enroll" Sequence="5002">NOT REMOVE</Custom>
       <Custom Action="Forget" Sequence="2001">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
     </InstallExecuteSequence>
     <Feature Id="Agent" Level="1">
@@ -199,6 +208,9 @@ def build_base(runtime: Path, target: Path, version: tuple[int, int, int]) -> Pa
         # Constant names only; nothing from outside reaches these queries.
         _query(built, f"UPDATE `Property` SET `Value` = '{secure}' "  # noqa: S608
                       "WHERE `Property` = 'SecureCustomProperties'")  # fmt: skip
+        # wixl also drops Execute="rollback": set the type's in-script + rollback bits.
+        _query(built, f"UPDATE `CustomAction` SET `Type` = {ROLLBACK_TYPE} "  # noqa: S608
+                      "WHERE `Action` = 'EnrollRollback'")  # fmt: skip
         built.replace(target)
     return target
 
