@@ -59,6 +59,16 @@ def agent_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("agent-payload-cache")
 
 
+@pytest.fixture(scope="session")
+def codesign_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One code-signing test certificate for every server of the run: the signed Windows
+    bases are keyed on it, so servers sharing it (and agent_cache) build them once."""
+    from guruconnect.server.installers.windows import codesign
+
+    signer = codesign.make_test_certificate(tmp_path_factory.mktemp("codesign"))
+    return {"GURU_CODESIGN_CERT_FILE": str(signer.cert), "GURU_CODESIGN_KEY_FILE": str(signer.key)}
+
+
 @pytest.fixture
 def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """A server on SQLite, for tests where the database does not matter."""

@@ -1,8 +1,13 @@
-"""Server-built Linux installers: how big the .sh and the .deb are, how long their cached
-bases take to build once per release, and what baking one installer costs per request
-(signing the config and assembling the file's head; the base is streamed after it).
+"""Server-built installers: how big the .sh, the .deb, the MSI, the setup EXE and the
+one-time support EXE are, how long their cached bases take to build once per release,
+and what baking one installer costs per request (signing the config and assembling the
+file; for the MSI a copy plus an msibuild update, for the EXEs the certificate table).
 
-    .venv/bin/python bench/installers/run.py [--bakes 200]
+    .venv/bin/python bench/installers/run.py [--bakes 200] [--windows-bakes 20]
+                                             [--windows-runtime DIR]
+
+Without --windows-runtime the Windows runtime is built (server/installers/windows/
+runtime.py); where it cannot be, the Windows part says why and is left out.
 
 Prints a table and writes bench/results/installers.json. See bench/README.md.
 """
@@ -23,6 +28,7 @@ from typing import Any
 from guruconnect.server.config import Settings
 from guruconnect.server.db.models import Installer
 from guruconnect.server.installers import deb, keys, service, shell
+from guruconnect.server.installers.windows import baking, bases
 from guruconnect.server.support import bundle
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -82,6 +88,44 @@ async def measure(root: Path, bakes: int) -> dict[str, Any]:
     }
 
 
+def measure_windows(root: Path, bakes: int, runtime: Path | None) -> dict[str, Any]:
+    settings = Settings(
+        data_dir=root / "data",
+        support_agent_cache_dir=str(root / "cache"),
+        windows_runtime_dir=str(runtime) if runtime else "",
+    )
+    t0 = time.perf_counter()
+    try:
+        runtime_dir = bases.runtime_dir(settings)
+    except bases.WindowsUnavailable as exc:
+        return {"windows_skipped": str(exc)}
+    runtime_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    built = bases.ensure_sync(settings)
+    bases_s = time.perf_counter() - t0
+    times: dict[str, list[float]] = {"msi": [], "exe": [], "support": []}
+    sizes: dict[str, int] = {}
+    for n in range(bakes):
+        envelope = service.envelope(installer_row(settings.data_dir, n), settings.data_dir,
+                                    server_url="https://rmm.example.com",
+                                    fingerprint=secrets.token_hex(32))  # fmt: skip
+        for kind, bake in (("msi", baking.msi_file), ("exe", baking.setup_exe),
+                           ("support", baking.support_exe)):  # fmt: skip
+            t = time.perf_counter()
+            baked = bake(built, envelope)
+            times[kind].append((time.perf_counter() - t) * 1000)
+            sizes[kind] = baked.size
+    runtime_bytes = sum(p.stat().st_size for p in runtime_dir.rglob("*") if p.is_file())
+    return {
+        "windows_runtime_build_s": runtime_s,
+        "windows_runtime_mb": runtime_bytes / 1e6,
+        "windows_bases_build_s": bases_s,
+        "windows_bakes": bakes,
+        **{f"{k}_mb": sizes[k] / 1e6 for k in times},
+        **{f"{k}_bake_ms_p50": statistics.median(v) for k, v in times.items()},
+    }
+
+
 def render(r: dict[str, Any]) -> str:
     return "\n".join([
         "Server-built Linux installers",
@@ -92,18 +136,36 @@ def render(r: dict[str, Any]) -> str:
         f"  per installer ({r['bakes']}x): .sh bake p50 {r['sh_bake_ms_p50']:.2f} ms "
         f"p99 {r['sh_bake_ms_p99']:.2f} ms; .deb bake p50 {r['deb_bake_ms_p50']:.2f} ms "
         f"p99 {r['deb_bake_ms_p99']:.2f} ms",
+        "Server-built Windows installers",
+        *([f"  skipped: {r['windows_skipped']}"] if "windows_skipped" in r else [
+            f"  sizes: MSI {r['msi_mb']:.1f} MB, setup EXE {r['exe_mb']:.1f} MB, one-time "
+            f"support EXE {r['support_mb']:.2f} MB (runtime {r['windows_runtime_mb']:.1f} MB "
+            "unpacked)",
+            f"  cold builds (once per release): runtime {r['windows_runtime_build_s']:.1f} s, "
+            f"MSI + signed EXE stubs {r['windows_bases_build_s']:.1f} s",
+            f"  per installer ({r['windows_bakes']}x): MSI bake p50 "
+            f"{r['msi_bake_ms_p50']:.1f} ms, EXE bake p50 {r['exe_bake_ms_p50']:.1f} ms, "
+            f"support EXE bake p50 {r['support_bake_ms_p50']:.1f} ms",
+        ]),
     ])  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--bakes", type=int, default=200, help="installers to bake per kind (200)")
+    p.add_argument("--windows-bakes", type=int, default=20, help="Windows bakes per kind (20)")
+    p.add_argument("--windows-runtime", type=Path, help="a prepared Windows runtime directory")
     p.add_argument("--output", type=Path, default=RESULTS / "installers.json")
     args = p.parse_args(argv)
     if not 1 <= args.bakes <= 100_000:
         p.error("--bakes must be between 1 and 100000")
+    if not 1 <= args.windows_bakes <= 10_000:
+        p.error("--windows-bakes must be between 1 and 10000")
+    if args.windows_runtime and not (args.windows_runtime / "python.exe").is_file():
+        p.error(f"--windows-runtime {args.windows_runtime} holds no python.exe")
     with tempfile.TemporaryDirectory(prefix="guru-bench-installers-") as tmp:
         results = asyncio.run(measure(Path(tmp), args.bakes))
+        results |= measure_windows(Path(tmp), args.windows_bakes, args.windows_runtime)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(render(results))

@@ -1,8 +1,10 @@
 """The installer builder in the dashboard, in a real Chromium: build an installer with
-awkward metadata, download the .sh, copy its URL, revoke it (the URL then says so)."""
+awkward metadata, download the .sh, the EXE and the MSI, copy its URL, revoke it (the
+URL then says so)."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,16 +13,32 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from guruconnect.protocol.installer import open_envelope
+from guruconnect.protocol.pe_certtable import read_baked
 from tests.e2e.test_dashboard import browser_sign_in
 from tests.support.server import ServerProcess
+from tests.support.system import ensure_command
 from tests.support.wait import wait_for
 
 
-@pytest.mark.timeout(900)  # the first download builds the cached base
+@pytest.mark.timeout(2400)  # the first downloads build the cached bases (Linux, Windows)
 def test_build_download_copy_and_revoke(
-    page: Page, server_factory: Callable[..., ServerProcess], agent_cache: Path, tmp_path: Path
+    page: Page,
+    server_factory: Callable[..., ServerProcess],
+    agent_cache: Path,
+    windows_runtime: Path,
+    codesign_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
-    server = server_factory("sqlite", GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache))
+    for command, package in (("wixl", "wixl"), ("msibuild", "msitools"), ("makensis", "nsis"),
+                             ("osslsigncode", "osslsigncode")):  # fmt: skip
+        ensure_command(command, package)
+    server = server_factory(
+        "sqlite",
+        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
+    )
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     browser_sign_in(page, server)
     page.click("#tab-enrollment")
@@ -35,10 +53,7 @@ def test_build_download_copy_and_revoke(
     page.click("#installer-build")
     card = page.locator('[data-testid="installer-artifacts"]')
     expect(card).to_be_visible()
-    # The Windows buttons are there, disabled, and say why.
-    expect(card.get_by_role("button", name="Download EXE")).to_be_disabled()
-    expect(card.get_by_role("button", name="Download MSI")).to_be_disabled()
-    expect(card).to_contain_text("Windows installers: coming with the Windows agent")
+    expect(card).to_contain_text('msiexec /i guruconnect-agent.msi /qn SITE="New York"')
     row = page.locator('[data-testid="installer-row"]')
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Zürich \u2013 東京")
@@ -53,6 +68,24 @@ def test_build_download_copy_and_revoke(
     download.save_as(saved)
     data = saved.read_bytes()
     assert data.startswith(b"#!/bin/sh") and b"__GURUCONNECT_PAYLOAD__" in data
+
+    # The Windows EXE (signed, config in its certificate table) and the MSI; the first
+    # builds the Windows bases (about 11 minutes on 2 busy cores).
+    with page.expect_download(timeout=1_500_000) as info:
+        page.click("#installer-download-exe")
+    assert info.value.suggested_filename == "guruconnect-agent-setup.exe"
+    exe = tmp_path / "setup.exe"
+    info.value.save_as(exe)
+    cfg = open_envelope(read_baked(io.BytesIO(exe.read_bytes())))
+    assert cfg.site == "Zürich \u2013 東京" and cfg.tag == "VIP's" and cfg.name == 'Front "Desk"'
+    with page.expect_download(timeout=600_000) as info:
+        page.click("#installer-download-msi")
+    assert info.value.suggested_filename == "guruconnect-agent.msi"
+    msi_data = tmp_path / "agent.msi"
+    info.value.save_as(msi_data)
+    assert msi_data.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE compound file
+    msi_command = page.locator("#installer-msi-command").inner_text()
+    assert "/install/gci_" in msi_command and "windows.msi" in msi_command
 
     # Copy the installer URL: the clipboard holds the URL shown, and it works.
     url = page.locator("#installer-url").inner_text().strip()

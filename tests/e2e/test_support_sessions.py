@@ -46,8 +46,9 @@ def test_portal_wrong_code_then_right_code(
     expect(page.locator("#download")).to_be_hidden()
     page.fill("#code", f"{right[:3]} {right[3:]}")
     page.click("#join button")
-    download = page.locator("#download a.portal-download")
-    expect(download).to_have_text("Download for Linux", timeout=10000)
+    downloads = page.locator("#download a.portal-download")
+    expect(downloads).to_have_text(["Download for Linux", "Download for Windows"], timeout=10000)
+    download = downloads.first
     assert (download.get_attribute("href") or "").startswith("/portal/agent/")
     expect(page.locator("#download h2")).to_contain_text("ready to help")
     assert scripts and all(s.endswith("/static/portal.js") for s in scripts), scripts
@@ -64,7 +65,7 @@ def test_portal_link_fills_the_code_and_works_without_javascript(
         page.goto(str(made["link"]))  # https://127.0.0.1:PORT/?code=123456
         expect(page.locator("#code")).to_have_value(str(made["code"]))
         page.click("#join button")  # a plain form post to /portal/join
-        expect(page.locator("#download a.portal-download")).to_be_visible(timeout=10000)
+        expect(page.locator("#download a.portal-download").first).to_be_visible(timeout=10000)
         page.goto(server.url + "/")
         page.fill("#code", "000000" if made["code"] != "000000" else "000001")
         page.click("#join button")

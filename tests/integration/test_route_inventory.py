@@ -28,6 +28,7 @@ PUBLIC = {
     ("POST", "/api/v1/portal/join"),  # the portal's code check; rate-limited, audited
     ("GET", "/portal/logo"),  # the configured portal logo
     ("GET", "/portal/agent/{join_token}/linux"),  # authenticated by the join token in the path
+    ("GET", "/portal/agent/{join_token}/windows"),  # the same, for the Windows EXE
     ("GET", "/install/{url_token}/{kind}"),  # the tokenized installer URL; rate-limited
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs"),

@@ -22,6 +22,8 @@ export interface Installer {
   url: string;
   linux_sh_url: string;
   linux_deb_url: string;
+  windows_msi_url: string;
+  windows_exe_url: string;
 }
 
 export interface InstallerForm {
@@ -57,7 +59,9 @@ export function installerBody(form: InstallerForm): InstallerForm | string {
   return body;
 }
 
-export function downloadPath(id: string, kind: "linux.sh" | "linux.deb"): string {
+export type InstallerKind = "linux.sh" | "linux.deb" | "windows.msi" | "windows.exe";
+
+export function downloadPath(id: string, kind: InstallerKind): string {
   return `/api/v1/installers/${encodeURIComponent(id)}/${kind}`;
 }
 

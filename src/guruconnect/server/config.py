@@ -63,6 +63,13 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = ""
     installer_url_max_failures_per_ip: int = 20
+    # Windows EXE stubs are Authenticode-signed with this PEM pair; "" = a self-signed
+    # test certificate made on first use in <data_dir>/codesign/.
+    codesign_cert_file: str = ""
+    codesign_key_file: str = ""
+    # A prepared Windows runtime (python.exe, pythonservice.exe, Lib/...); "" = build it
+    # once per release into the support agent cache.
+    windows_runtime_dir: str = ""
 
     # --- derived values -------------------------------------------------------------
 
@@ -170,6 +177,10 @@ def _validate(s: Settings) -> Settings:
         raise ConfigError(f"setting 'bind': port is not a number in {s.bind!r}") from exc
     if not 0 <= port <= 65535:
         raise ConfigError(f"setting 'bind': port {port} out of range")
+    if bool(s.codesign_cert_file) != bool(s.codesign_key_file):
+        raise ConfigError(
+            "settings 'codesign_cert_file' and 'codesign_key_file' must be given together"
+        )
     if bool(s.tls_cert_file) != bool(s.tls_key_file):
         raise ConfigError("settings 'tls_cert_file' and 'tls_key_file' must be given together")
     if s.behind_proxy and not s.trusted_proxies:

@@ -22,7 +22,11 @@ const EMPTY_FORM: InstallerForm = {
   tag: "",
 };
 
-const WINDOWS_SOON = "Windows installers: coming with the Windows agent";
+// The first Windows download of a release builds the cached bases (minutes); later ones
+// only bake the config (seconds).
+const WINDOWS_NOTE =
+  "Windows 10/11 and Server 2016+ x64. The EXE accepts --site, --tag, --name, --department; " +
+  'the MSI the properties SITE, TAG, NAME, DEPARTMENT, DEVICE_TYPE (msiexec /i guruconnect-agent.msi /qn SITE="New York").';
 
 function Artifacts({ api, installer }: { api: ApiClient; installer: Installer }) {
   const [to, setTo] = useState("");
@@ -56,18 +60,19 @@ function Artifacts({ api, installer }: { api: ApiClient; installer: Installer })
         <a class="btn" id="installer-download-deb" href={downloadPath(installer.id, "linux.deb")} download>
           Download .deb
         </a>{" "}
-        <button type="button" class="btn" disabled title={WINDOWS_SOON}>
+        <a class="btn" id="installer-download-exe" href={downloadPath(installer.id, "windows.exe")} download>
           Download EXE
-        </button>{" "}
-        <button type="button" class="btn" disabled title={WINDOWS_SOON}>
+        </a>{" "}
+        <a class="btn" id="installer-download-msi" href={downloadPath(installer.id, "windows.msi")} download>
           Download MSI
-        </button>
+        </a>
       </p>
-      <p class="muted">{WINDOWS_SOON}.</p>
+      <p class="muted">{WINDOWS_NOTE}</p>
       <p>Installer URL for deployment scripts (revocable):</p>
       <pre id="installer-url" class="command">{installer.linux_sh_url}</pre>
       <CopyButton text={installer.linux_sh_url} label="Copy installer URL" />
       <pre class="command">{`curl -fsSLo guruconnect-install.sh '${installer.linux_sh_url}' && sudo sh guruconnect-install.sh`}</pre>
+      <pre class="command" id="installer-msi-command">{`Invoke-WebRequest '${installer.windows_msi_url}' -OutFile guruconnect-agent.msi; msiexec /i guruconnect-agent.msi /qn`}</pre>
       <form class="form-grid" onSubmit={send}>
         <label for="installer-email">Send link via email</label>
         <input id="installer-email" type="email" value={to} onInput={(e) => setTo(e.currentTarget.value)} />

@@ -23,6 +23,7 @@ from guruconnect.agent.support.config import (
     SupportConfig,
     SupportConfigError,
     load_support_config,
+    parse_support_config,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -36,7 +37,12 @@ def parser() -> argparse.ArgumentParser:
         description="GuruConnect one-time support agent: joins one support session, asks "
         "before sharing the screen, offers chat, and removes itself afterwards.",
     )
-    p.add_argument("--config", type=Path, required=True, metavar="FILE", help="baked config")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, metavar="FILE", help="baked config")
+    source.add_argument(
+        "--config-exe", type=Path, metavar="EXE",
+        help="the signed Windows EXE whose certificate table carries the config",
+    )  # fmt: skip
     p.add_argument(
         "--remove", type=Path, action="append", default=[], metavar="PATH",
         help="delete this extracted directory or downloaded script when the session ends "
@@ -64,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         try:
-            cfg = load_support_config(args.config)
+            cfg = (
+                load_support_config(args.config)
+                if args.config is not None
+                else config_from_exe(args.config_exe)
+            )
         except SupportConfigError as exc:
             log.error("%s", exc)
             return EXIT_FAILED
@@ -74,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         return run(cfg, run_dir)
     finally:
         removal.run()
+
+
+def config_from_exe(path: Path) -> SupportConfig:
+    """The Windows one-time agent: its config is in its own EXE's certificate table."""
+    from guruconnect.protocol.pe_certtable import CertTableError, read_baked
+
+    try:
+        with path.open("rb") as f:
+            blob = read_baked(f)
+    except OSError as exc:
+        raise SupportConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except CertTableError as exc:
+        raise SupportConfigError(f"{path} carries no usable config: {exc}") from exc
+    return parse_support_config(blob, source=str(path))
 
 
 def run(cfg: SupportConfig, run_dir: Path) -> int:

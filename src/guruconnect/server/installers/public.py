@@ -1,6 +1,7 @@
 """The public, tokenized installer URL for deployment scripts::
 
     curl -fsSLo guruconnect-install.sh https://server/install/<token>/linux.sh
+    Invoke-WebRequest https://server/install/<token>/windows.msi -OutFile guruconnect.msi
 
 The token (256 random bits, stored hashed and sealed) is the only credential; unknown
 tokens count as failures per client address and are rate-limited. A revoked installer
@@ -49,7 +50,7 @@ async def public_installer(url_token: str, kind: str, request: Request) -> Respo
         return _plain(429, text, **{"Retry-After": str(int(wait))})
     if kind not in artifacts.KINDS:
         limiter.failure(key)
-        return _plain(404, f"Unknown installer {kind!r}: use linux.sh or linux.deb.")
+        return _plain(404, f"Unknown installer {kind!r}: use {', '.join(artifacts.KINDS)}.")
     async with state.db() as db:
         try:
             installer = await service.by_url_token(db, url_token)
@@ -58,7 +59,11 @@ async def public_installer(url_token: str, kind: str, request: Request) -> Respo
             limiter.failure(key)
             log.warning("installer download from %s refused: %s", ip, exc.detail)
             return _plain(exc.status, exc.detail)
-        baked, seconds = await artifacts.build(state, installer, kind)
+        try:
+            baked, seconds = await artifacts.build(state, installer, kind)
+        except artifacts.WindowsUnavailable as exc:
+            log.error("cannot build %s: %s", kind, exc)
+            return _plain(503, f"This server cannot make Windows installers right now: {exc}")
         installer.downloads += 1
         await chain.record(db, None, "installer.download", f"installer:{installer.id}",
                            {"kind": kind, "via": "url", "ip": ip, "bytes": baked.size})  # fmt: skip

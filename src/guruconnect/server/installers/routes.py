@@ -30,6 +30,7 @@ from guruconnect.server.state import AppState, get_state
 
 log = logging.getLogger("guruconnect.installers")
 router = APIRouter(prefix="/api/v1/installers", tags=["installers"])
+KIND_LIST = ", ".join(artifacts.KINDS)
 Manager = Annotated[Principal, Depends(require(Scope.ENROLLMENT_MANAGE))]
 
 
@@ -63,6 +64,8 @@ def _out(state: AppState, installer: Installer, token: EnrollmentToken | None) -
         url=url,
         linux_sh_url=url + "linux.sh",
         linux_deb_url=url + "linux.deb",
+        windows_msi_url=url + "windows.msi",
+        windows_exe_url=url + "windows.exe",
     )
 
 
@@ -109,16 +112,20 @@ async def revoke_installer(installer_id: str, principal: Manager, db: DB) -> Non
 async def download_installer(
     installer_id: str, kind: str, request: Request, principal: Manager, db: DB
 ) -> Response:
-    """``kind``: linux.sh or linux.deb (Windows EXE/MSI come with the Windows agent)."""
+    """``kind``: linux.sh, linux.deb, windows.msi or windows.exe."""
     if kind not in artifacts.KINDS:
-        raise HTTPException(404, f"unknown installer kind {kind!r}: use linux.sh or linux.deb")
+        raise HTTPException(404, f"unknown installer kind {kind!r}: use {KIND_LIST}")
     installer = await _visible(db, principal, installer_id)
     try:
         await service.usable(db, installer)
     except service.Refused as exc:
         raise HTTPException(exc.status, exc.detail) from exc
     state = get_state(request)
-    baked, seconds = await artifacts.build(state, installer, kind)
+    try:
+        baked, seconds = await artifacts.build(state, installer, kind)
+    except artifacts.WindowsUnavailable as exc:
+        log.error("cannot build %s: %s", kind, exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     installer.downloads += 1
     await chain.record(db, principal, "installer.download", _target(installer),
                        {"kind": kind, "via": "api", "bytes": baked.size})  # fmt: skip
@@ -141,6 +148,8 @@ async def email_installer(
     links = {
         "Linux installer (.sh)": url + "linux.sh",
         "Debian/Ubuntu package (.deb)": url + "linux.deb",
+        "Windows installer (.exe)": url + "windows.exe",
+        "Windows Installer package for GPO (.msi)": url + "windows.msi",
     }
     msg = mail.compose(state.settings, body.to, company=installer.company, links=links,
                        note=body.message)  # fmt: skip

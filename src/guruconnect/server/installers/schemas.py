@@ -41,9 +41,14 @@ class InstallerOut(BaseModel):
     revoked: bool
     downloads: int
     enrollments: int
-    url: str = Field(description="public tokenized URL prefix: append linux.sh or linux.deb")
+    url: str = Field(
+        description="public tokenized URL prefix: append linux.sh, linux.deb, windows.msi "
+        "or windows.exe"
+    )
     linux_sh_url: str
     linux_deb_url: str
+    windows_msi_url: str
+    windows_exe_url: str
 
 
 class InstallerListOut(BaseModel):

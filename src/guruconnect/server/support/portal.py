@@ -10,6 +10,7 @@ one-time agent's socket then require. Without JavaScript, the form posts to
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
 import logging
@@ -18,13 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
+from guruconnect.agent.support.config import SupportConfig, encode_support_config
 from guruconnect.server.audit import chain
 from guruconnect.server.auth.ratelimit import too_many
 from guruconnect.server.config import PORTAL_LOGO_TYPES
 from guruconnect.server.db.models import SupportSession
 from guruconnect.server.http.origin import origin_allowed
+from guruconnect.server.installers.windows import baking
+from guruconnect.server.installers.windows import bases as windows_bases
 from guruconnect.server.state import AppState, get_state
 from guruconnect.server.support import bundle, codes, service
 from guruconnect.server.support.events import publish_session
@@ -113,7 +117,13 @@ def _answer(joined: Joined) -> JoinOut:
                 label="Linux",
                 url=f"/portal/agent/{joined.token}/linux",
                 filename=bundle.FILENAME,
-            )
+            ),
+            DownloadOut(
+                platform="windows",
+                label="Windows",
+                url=f"/portal/agent/{joined.token}/windows",
+                filename=baking.SUPPORT_FILENAME,
+            ),
         ],
     )
 
@@ -124,9 +134,7 @@ async def portal_join(body: JoinIn, request: Request) -> JoinOut:
     return _answer(await join(get_state(request), request, body.code))
 
 
-@router.get("/portal/agent/{join_token}/linux", include_in_schema=False)
-async def download_linux(join_token: str, request: Request) -> Response:
-    state = get_state(request)
+async def _live_session(state: AppState, request: Request, join_token: str) -> SupportSession:
     ip = state.client_ip(request)
     _throttle(state, ip)
     async with state.db() as db:
@@ -135,6 +143,48 @@ async def download_linux(join_token: str, request: Request) -> Response:
         state.support.limiters.per_address.failure(network_key(ip))
         log.warning("agent download from %s refused: unknown or finished join token", ip)
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this download link is no longer valid")
+    return session
+
+
+@router.get("/portal/agent/{join_token}/windows", include_in_schema=False)
+async def download_windows(join_token: str, request: Request) -> Response:
+    """The one-time agent as a signed Windows EXE, its join config in the certificate
+    table (server/installers/windows/nsis.py)."""
+    state = get_state(request)
+    session = await _live_session(state, request, join_token)
+    cfg = SupportConfig(
+        server_url=state.settings.effective_public_url,
+        server_fingerprint=state.cert_fingerprint,
+        join_token=join_token,
+        portal_name=state.settings.portal_name,
+    )
+    try:
+        bases = await windows_bases.ensure(state.settings, "support")
+    except windows_bases.WindowsUnavailable as exc:
+        log.error("cannot make the Windows one-time agent: %s", exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "the Windows support program is not available on this server; "
+                            "ask your technician for another way") from exc  # fmt: skip
+    agent = await asyncio.to_thread(baking.support_exe, bases, encode_support_config(cfg))
+    log.info("Windows one-time agent for support session %s downloaded from %s",
+             session.id, state.client_ip(request))  # fmt: skip
+    return StreamingResponse(
+        agent.chunks(),
+        media_type="application/vnd.microsoft.portable-executable",
+        headers={
+            "Content-Length": str(agent.size),
+            "Content-Disposition": f'attachment; filename="{agent.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/portal/agent/{join_token}/linux", include_in_schema=False)
+async def download_linux(join_token: str, request: Request) -> Response:
+    state = get_state(request)
+    ip = state.client_ip(request)
+    session = await _live_session(state, request, join_token)
     agent = await bundle.linux_agent(
         state.settings,
         server_url=state.settings.effective_public_url,
@@ -187,7 +237,8 @@ def _download_html(answer: JoinOut | None) -> str:
     )
     return (
         f"<h2>{who} is ready to help you</h2>"
-        "<p>Download the support program and run it: <code>sh guruconnect-support.sh</code>. "
+        "<p>Download the support program and run it: on Windows open "
+        "<code>guruconnect-support.exe</code>, on Linux <code>sh guruconnect-support.sh</code>. "
         "It asks before anyone sees your screen, and removes itself when you are done.</p>"
         f"{links}"
     )

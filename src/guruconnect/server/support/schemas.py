@@ -86,7 +86,7 @@ class JoinIn(BaseModel):
 
 
 class DownloadOut(BaseModel):
-    platform: Literal["linux"]
+    platform: Literal["linux", "windows"]
     label: str
     url: str
     filename: str
