@@ -31,10 +31,8 @@ lint: venv
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src
 
-WIN_TYPED := src/guruconnect/agent/desktop/capture/windows.py \
-	src/guruconnect/agent/desktop/input/sendinput.py \
-	src/guruconnect/agent/desktop/clipboard/windows.py \
-	src/guruconnect/agent/facts_windows.py src/guruconnect/agent/service_windows.py
+# The agent and the protocol must also type-check as Windows code (the Windows agent).
+WIN_TYPED := src/guruconnect/agent src/guruconnect/protocol
 
 typecheck: venv web
 	$(VENV)/bin/mypy --strict src

@@ -40,6 +40,7 @@ if sys.platform == "win32":
     import win32serviceutil
 
     from guruconnect.agent.config import AgentConfig, ConfigError, load_config
+    from guruconnect.agent.install.windows import config_path
 
     log = logging.getLogger("guruconnect.agent.service")
 
@@ -62,7 +63,10 @@ if sys.platform == "win32":
 
         def SvcDoRun(self) -> None:
             logging.basicConfig(level=logging.INFO)
-            path = Path(win32serviceutil.GetServiceCustomOption(SERVICE_NAME, CONFIG_OPTION) or "")
+            # Installed by this module: a service option. By the MSI or the setup EXE:
+            # GURU_AGENT_CONFIG in the service's environment, else ProgramData.
+            option = win32serviceutil.GetServiceCustomOption(SERVICE_NAME, CONFIG_OPTION)
+            path = Path(option) if option else config_path()
             try:
                 cfg = load_config(path)
             except ConfigError as exc:

@@ -70,6 +70,9 @@ class Settings:
     # A prepared Windows runtime (python.exe, pythonservice.exe, Lib/...); "" = build it
     # once per release into the support agent cache.
     windows_runtime_dir: str = ""
+    # How the Windows EXEs are compressed: "lzma" (solid; smallest, minutes per build once
+    # per release) or "zlib" (seconds, about 1.5x the size; what the test suite uses).
+    windows_exe_compression: Literal["lzma", "zlib"] = "lzma"
 
     # --- derived values -------------------------------------------------------------
 
@@ -194,6 +197,11 @@ def _validate(s: Settings) -> Settings:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError as exc:
                 raise ConfigError(f"setting {name!r}: {entry!r} is not an address") from exc
+    if s.windows_exe_compression not in ("lzma", "zlib"):
+        raise ConfigError(
+            "setting 'windows_exe_compression': expected lzma or zlib, "
+            f"got {s.windows_exe_compression!r}"
+        )
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"setting 'log_format': expected text or json, got {s.log_format!r}")
     for name in _AT_LEAST_ONE:

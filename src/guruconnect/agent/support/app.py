@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -137,7 +138,10 @@ def run(cfg: SupportConfig, run_dir: Path) -> int:
         log.info("%s: ending the session", signal.Signals(signum).name)
         window.request_end()
 
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signals = [signal.SIGTERM, signal.SIGINT]
+    if sys.platform != "win32":  # Windows has no SIGHUP
+        signals.append(signal.SIGHUP)
+    for signum in signals:
         signal.signal(signum, on_signal)
     worker = threading.Thread(target=link_thread, name="support-link", daemon=True)
     worker.start()

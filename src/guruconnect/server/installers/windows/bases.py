@@ -85,15 +85,21 @@ def runtime_digest(runtime: Path) -> str:
     return digest.hexdigest()
 
 
-def key_for(runtime: Path, signer: codesign.Signer) -> str:
+def key_for(runtime: Path, signer: codesign.Signer, compression: nsis.Compression) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{FORMAT}|{guruconnect.__version__}|{ARCH}|".encode())
+    digest.update(f"{FORMAT}|{guruconnect.__version__}|{ARCH}|{compression}|".encode())
     digest.update(runtime_digest(runtime).encode())
     digest.update(signer.cert.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def build_one(runtime: Path, signer: codesign.Signer, directory: Path, base: Base) -> Path:
+def build_one(
+    runtime: Path,
+    signer: codesign.Signer,
+    directory: Path,
+    base: Base,
+    compression: nsis.Compression = "lzma",
+) -> Path:
     """Build one base into ``directory`` (written under a temporary name, then renamed:
     a file that exists is complete). Blocking: seconds for the MSI, minutes per EXE."""
     version = layout.numeric_version()
@@ -106,7 +112,7 @@ def build_one(runtime: Path, signer: codesign.Signer, directory: Path, base: Bas
         else:
             unsigned = directory / f".unsigned-{FILES[base]}"
             build = nsis.build_setup if base == "setup" else nsis.build_support
-            build(runtime, unsigned, version)
+            build(runtime, unsigned, version, compression)
             description = layout.PRODUCT if base == "setup" else "GuruConnect Support"
             try:
                 codesign.sign(unsigned, partial, signer, description=description)
@@ -122,11 +128,12 @@ def ensure_sync(settings: Settings, *wanted: Base) -> Bases:
     """The bases directory for this release with (at least) ``wanted`` built in it."""
     runtime = runtime_dir(settings)
     signer = codesign.signer_for(settings)
-    directory = windows_dir(settings) / key_for(runtime, signer)
+    compression = settings.windows_exe_compression
+    directory = windows_dir(settings) / key_for(runtime, signer, compression)
     missing = [b for b in wanted or FILES if not (directory / FILES[b]).exists()]
     for base in missing:
         log.info("building the Windows %s base in %s", base, directory)
-        build_one(runtime, signer, directory, base)
+        build_one(runtime, signer, directory, base, compression)
     if missing:
         for old in directory.parent.iterdir():  # earlier releases' bases
             if old.is_dir() and old != directory and old.name != "runtime":

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from guruconnect.server.installers.windows import layout
 
@@ -166,12 +167,17 @@ SectionEnd
 """  # noqa: E501
 
 
-def makensis(script: str, workdir: Path) -> None:
+Compression = Literal["lzma", "zlib"]
+
+
+def makensis(script: str, workdir: Path, compression: Compression = "lzma") -> None:
     source = workdir / "installer.nsi"
     source.write_text(script, encoding="utf-8")
+    # The scripts ask for solid LZMA; /FINAL on the command line overrides that.
+    override = [] if compression == "lzma" else [f"-XSetCompressor /FINAL {compression}"]
     try:
         done = subprocess.run(  # noqa: S603
-            ["makensis", "-V2", "-INPUTCHARSET", "UTF8", str(source)],  # noqa: S607
+            ["makensis", "-V2", "-INPUTCHARSET", "UTF8", *override, str(source)],  # noqa: S607
             capture_output=True, text=True, timeout=MAKENSIS_TIMEOUT, check=False,
         )  # fmt: skip
     except FileNotFoundError as exc:
@@ -180,13 +186,15 @@ def makensis(script: str, workdir: Path) -> None:
         raise NsisError(f"makensis failed: {(done.stdout + done.stderr).strip()[-2000:]}")
 
 
-def build_setup(runtime: Path, target: Path, version: tuple[int, int, int]) -> Path:
+def build_setup(
+    runtime: Path, target: Path, version: tuple[int, int, int], compression: Compression = "lzma"
+) -> Path:
     """The unsigned setup EXE. Blocking; a minute or more for a full runtime."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".nsis-") as work:
         command = Path(work) / layout.COMMAND
         command.write_bytes(layout.command_script().encode("ascii"))
-        makensis(setup_script(runtime, command, target, version), Path(work))
+        makensis(setup_script(runtime, command, target, version), Path(work), compression)
     return target
 
 
@@ -207,9 +215,11 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copyfile(source, target)
 
 
-def build_support(runtime: Path, target: Path, version: tuple[int, int, int]) -> Path:
+def build_support(
+    runtime: Path, target: Path, version: tuple[int, int, int], compression: Compression = "lzma"
+) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".nsis-") as work:
         tree = support_tree(runtime, Path(work) / "runtime")
-        makensis(support_script(tree, target, version), Path(work))
+        makensis(support_script(tree, target, version), Path(work), compression)
     return target
