@@ -194,6 +194,17 @@ def test_cancel_releases_the_code_and_the_portal_refuses_it(server: ServerProces
     assert made["id"] in {s["id"] for s in history}
 
 
+def test_the_windows_agent_is_not_offered_unless_enabled(server: ServerProcess) -> None:
+    tech = sign_in(server, "technician")
+    made = create_session(tech)
+    r = server.client().post("/api/v1/portal/join", json={"code": made["code"]})
+    assert r.status_code == 200, r.text
+    assert [d["platform"] for d in r.json()["downloads"]] == ["linux"]
+    token = r.json()["downloads"][0]["url"].split("/")[3]
+    r = server.client(origin=False).get(f"/portal/agent/{token}/windows")
+    assert r.status_code == 404 and "does not offer" in r.text
+
+
 def test_expired_code_is_refused_and_released(server: ServerProcess) -> None:
     tech = sign_in(server, "technician")
     made = create_session(tech, expires_in_minutes=30)

@@ -189,6 +189,7 @@ def win_server(
         "sqlite",
         GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
         GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        GURU_SUPPORT_WINDOWS_AGENT="true",  # its window can't run yet; its packaging can
         **codesign_env,
     )
 

@@ -17,8 +17,7 @@ function showDownload(answer: JoinAnswer): void {
   h.textContent = answer.technician ? `${answer.technician} is ready to help you` : "A technician is ready to help you";
   const p = document.createElement("p");
   p.textContent =
-    "Download the support program and run it (on Windows: open guruconnect-support.exe; " +
-    "on Linux: sh guruconnect-support.sh). " +
+    "Download the support program for your computer and run it (on Linux: sh guruconnect-support.sh). " +
     "It asks before anyone sees your screen, and removes itself when you are done.";
   section.append(h, p);
   for (const d of answer.downloads) {

@@ -106,32 +106,33 @@ async def join(state: AppState, request: Request, raw_code: str) -> Joined:
     return Joined(session, token)
 
 
-def _answer(joined: Joined) -> JoinOut:
+def _answer(state: AppState, joined: Joined) -> JoinOut:
     s = joined.session
-    return JoinOut(
-        technician=s.technician_name,
-        session_name=s.name,
-        downloads=[
-            DownloadOut(
-                platform="linux",
-                label="Linux",
-                url=f"/portal/agent/{joined.token}/linux",
-                filename=bundle.FILENAME,
-            ),
+    downloads = [
+        DownloadOut(
+            platform="linux",
+            label="Linux",
+            url=f"/portal/agent/{joined.token}/linux",
+            filename=bundle.FILENAME,
+        )
+    ]
+    if state.settings.support_windows_agent:
+        downloads.append(
             DownloadOut(
                 platform="windows",
                 label="Windows",
                 url=f"/portal/agent/{joined.token}/windows",
                 filename=baking.SUPPORT_FILENAME,
-            ),
-        ],
-    )
+            )
+        )
+    return JoinOut(technician=s.technician_name, session_name=s.name, downloads=downloads)
 
 
 @router.post("/api/v1/portal/join", response_model=JoinOut)
 async def portal_join(body: JoinIn, request: Request) -> JoinOut:
     """Public: exchange the six-digit code for the one-time agent's download links."""
-    return _answer(await join(get_state(request), request, body.code))
+    state = get_state(request)
+    return _answer(state, await join(state, request, body.code))
 
 
 async def _live_session(state: AppState, request: Request, join_token: str) -> SupportSession:
@@ -151,6 +152,9 @@ async def download_windows(join_token: str, request: Request) -> Response:
     """The one-time agent as a signed Windows EXE, its join config in the certificate
     table (server/installers/windows/nsis.py)."""
     state = get_state(request)
+    if not state.settings.support_windows_agent:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            "this server does not offer the Windows support program")  # fmt: skip
     session = await _live_session(state, request, join_token)
     cfg = SupportConfig(
         server_url=state.settings.effective_public_url,
@@ -237,8 +241,8 @@ def _download_html(answer: JoinOut | None) -> str:
     )
     return (
         f"<h2>{who} is ready to help you</h2>"
-        "<p>Download the support program and run it: on Windows open "
-        "<code>guruconnect-support.exe</code>, on Linux <code>sh guruconnect-support.sh</code>. "
+        "<p>Download the support program for your computer and run it (on Linux: "
+        "<code>sh guruconnect-support.sh</code>). "
         "It asks before anyone sees your screen, and removes itself when you are done.</p>"
         f"{links}"
     )
@@ -291,7 +295,7 @@ async def portal_form(request: Request) -> HTMLResponse:
         joined = await join(state, request, raw)
     except HTTPException as exc:
         return _page(state, exc.status_code, code=raw, message=str(exc.detail))
-    return _page(state, answer=_answer(joined))
+    return _page(state, answer=_answer(state, joined))
 
 
 @router.get("/portal/logo", include_in_schema=False)
