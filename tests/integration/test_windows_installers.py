@@ -96,10 +96,14 @@ def test_msi_has_the_service_upgrade_arp_and_secure_properties(base_msi: Path) -
     # The service: own process, auto start (2), started on install, removed on uninstall.
     (service,) = table(base_msi, "ServiceInstall")
     assert service[1] == layout.SERVICE_NAME and service[3:5] == ["16", "2"]
-    (control,) = table(base_msi, "ServiceControl")
-    assert control[1] == layout.SERVICE_NAME
-    events = int(control[2])
-    assert events & 0x1 and events & 0x2 and events & 0x20 and events & 0x80  # start, stop, remove
+    controls = {row[0]: row for row in table(base_msi, "ServiceControl")}
+    assert {row[1] for row in controls.values()} == {layout.SERVICE_NAME}
+    stop, start = int(controls["service_control"][2]), int(controls["service_start"][2])
+    assert stop & 0x2 and stop & 0x20 and stop & 0x80  # stop (install, uninstall), remove
+    # Started on install without waiting: a service slow to start never rolls back the
+    # install (its recovery settings restart it); stopping still waits (files in use).
+    assert start == 0x1 and controls["service_start"][4] == "0"
+    assert controls["service_control"][4] == "1"
     # MajorUpgrade: an older version is found and removed, a newer one blocks a downgrade.
     upgrade = table(base_msi, "Upgrade")
     assert {row[0] for row in upgrade} == {"{" + layout.UPGRADE_CODE + "}"}

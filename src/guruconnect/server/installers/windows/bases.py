@@ -32,7 +32,7 @@ from guruconnect.server.support.bundle import cache_dir
 log = logging.getLogger("guruconnect.installers")
 
 Base = Literal["msi", "setup", "support"]
-FORMAT = 3  # bump when the .wxs or the NSIS scripts change
+FORMAT = 4  # bump when the .wxs or the NSIS scripts change
 ARCH = "amd64"
 FILES: dict[Base, str] = {"msi": "guruconnect.msi", "setup": "setup.exe", "support": "support.exe"}
 

@@ -133,7 +133,9 @@ def wxs(runtime: Path, version: tuple[int, int, int], command: Path) -> str:
                             DisplayName="{layout.SERVICE_DISPLAY}" Description="{layout.SERVICE_DESCRIPTION}"
                             Type="ownProcess" Start="auto" ErrorControl="normal"/>
             <ServiceControl Id="service_control" Name="{layout.SERVICE_NAME}"
-                            Start="install" Stop="both" Remove="uninstall" Wait="yes"/>
+                            Stop="both" Remove="uninstall" Wait="yes"/>
+            <ServiceControl Id="service_start" Name="{layout.SERVICE_NAME}"
+                            Start="install" Wait="no"/>
             <RegistryValue Root="HKLM" Key="{services}\\PythonClass" Type="string"
                            Value="{layout.SERVICE_CLASS}"/>
             <RegistryValue Root="HKLM" Key="{services}" Name="Environment" Type="string"
