@@ -44,8 +44,7 @@ from tests.support.clipboard import (
     x_copy,
     x_read,
 )
-from tests.support.databases import database_url
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.system import ensure_command
 from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
@@ -65,14 +64,8 @@ def xclip() -> str:
 @pytest.fixture(scope="module")
 def clip_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     data = tmp_path_factory.mktemp("clip-server")
-    with database_url("sqlite", data) as url:
-        server = ServerProcess(data, url, extra_env={"GURU_CLIPBOARD_MAX_BYTES": str(LIMIT)})
-        server.start()
-        try:
-            yield server
-        finally:
-            server.close_clients()
-            server.stop()
+    with running_server(data, GURU_CLIPBOARD_MAX_BYTES=str(LIMIT)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ from Xlib.display import Display
 from guruconnect.server.desktop.viewer_socket import WORKER_START_LIMIT
 from tests.e2e.test_dashboard import browser_sign_in
 from tests.support.agents import AgentProcess, create_token, enroll_agent
-from tests.support.databases import database_url
 from tests.support.desktop_app import (
     BLUE,
     GREEN,
@@ -32,7 +31,7 @@ from tests.support.desktop_app import (
     DesktopApp,
     Rect,
 )
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.users import SignedIn, sign_in
 from tests.support.wait import wait_for
 from tests.support.xvfb import TWO_MONITORS, xvfb, xvfb_two_monitors
@@ -54,15 +53,8 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def rc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data = tmp_path_factory.mktemp("rc-server")
-    with database_url("sqlite", data) as url:
-        server = ServerProcess(data, url)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.close_clients()
-            server.stop()
+    with running_server(tmp_path_factory.mktemp("rc-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,13 @@ from pathlib import Path, PurePosixPath
 
 import msgspec
 
-from guruconnect.agent.config import ConfigError, ensure_config_dir, load_config, save_config
+from guruconnect.agent.config import (
+    AgentConfig,
+    ConfigError,
+    ensure_config_dir,
+    load_config,
+    save_config,
+)
 from guruconnect.agent.enroll import EnrollError, enroll
 from guruconnect.agent.install.layout import UNIT_NAME, Layout, unit_file, wrapper_script
 from guruconnect.agent.tls import PinMismatch
@@ -98,25 +104,8 @@ def install(
         return
     values = metadata(baked, overrides)
     config_path = layout.on_disk(layout.config)
-    try:
-        _check_writable(config_path)  # before enrolling: never spend a token for nothing
-        cfg = enroll(
-            baked.server_url,
-            baked.enrollment_token,
-            company=baked.company,
-            fingerprint=baked.server_fingerprint or None,
-            name=values["name"],
-            site=values["site"],
-            department=values["department"],
-            device_type=values["device_type"],
-            tag=values["tag"],
-        )
-    except (EnrollError, PinMismatch) as exc:
-        raise InstallError(f"enrollment failed: {exc}") from exc
-    except (ConfigError, ValueError) as exc:
-        raise InstallError(str(exc)) from exc
-    if values["name"]:
-        cfg = msgspec.structs.replace(cfg, name=values["name"])
+    _check_writable(config_path)  # before enrolling: never spend a token for nothing
+    cfg = enroll_baked(baked, values)
     written: list[str] = []
     if lib_from is not None:
         _copy_tree(lib_from, layout.on_disk(layout.lib))
@@ -169,6 +158,30 @@ def uninstall(layout: Layout, out: Outcome) -> None:
     if systemd_running(layout):
         _systemctl("daemon-reload")
     out.say(f"removed the agent from {layout.prefix}, its unit and its config")
+
+
+def enroll_baked(baked: InstallerConfig, values: dict[str, str]) -> AgentConfig:
+    """Enroll with the installer's baked server, pin and token and the final metadata
+    (shared by the Linux and the Windows installers)."""
+    try:
+        cfg = enroll(
+            baked.server_url,
+            baked.enrollment_token,
+            company=baked.company,
+            fingerprint=baked.server_fingerprint or None,
+            name=values["name"],
+            site=values["site"],
+            department=values["department"],
+            device_type=values["device_type"],
+            tag=values["tag"],
+        )
+    except (EnrollError, PinMismatch) as exc:
+        raise InstallError(f"enrollment failed: {exc}") from exc
+    except (ConfigError, ValueError) as exc:
+        raise InstallError(str(exc)) from exc
+    if values["name"]:
+        cfg = msgspec.structs.replace(cfg, name=values["name"])
+    return cfg
 
 
 def _check_writable(path: Path) -> None:

@@ -28,10 +28,8 @@ from pathlib import Path
 import msgspec
 
 from guruconnect.agent.config import ConfigError, ensure_config_dir, load_config, save_config
-from guruconnect.agent.enroll import EnrollError, enroll
 from guruconnect.agent.install import args as cli_args
-from guruconnect.agent.install.installer import InstallError, Outcome, metadata
-from guruconnect.agent.tls import PinMismatch
+from guruconnect.agent.install.installer import InstallError, Outcome, enroll_baked, metadata
 from guruconnect.protocol.installer import BakedConfigError, InstallerConfig, open_envelope
 from guruconnect.protocol.pe_certtable import CertTableError, read_baked
 
@@ -163,24 +161,7 @@ def install(path: Path, baked: InstallerConfig, overrides: dict[str, str], out: 
             out.say(f"already enrolled ({path}); nothing to change")
         return
     values = metadata(baked, overrides)
-    try:
-        cfg = enroll(
-            baked.server_url,
-            baked.enrollment_token,
-            company=baked.company,
-            fingerprint=baked.server_fingerprint or None,
-            name=values["name"],
-            site=values["site"],
-            department=values["department"],
-            device_type=values["device_type"],
-            tag=values["tag"],
-        )
-    except (EnrollError, PinMismatch) as exc:
-        raise InstallError(f"enrollment failed: {exc}") from exc
-    except (ConfigError, ValueError) as exc:
-        raise InstallError(str(exc)) from exc
-    if values["name"]:
-        cfg = msgspec.structs.replace(cfg, name=values["name"])
+    cfg = enroll_baked(baked, values)
     try:
         ensure_config_dir(path)
         restrict_to_system(path.parent)

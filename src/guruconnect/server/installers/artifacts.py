@@ -13,7 +13,7 @@ from guruconnect.server.db.models import Installer
 from guruconnect.server.installers import deb, service, shell
 from guruconnect.server.installers.windows import baking, bases
 from guruconnect.server.state import AppState
-from guruconnect.server.support.bundle import BakedAgent, ensure_payload
+from guruconnect.server.support.bundle import BakedAgent, agent_response, ensure_payload
 
 Kind = Literal["linux.sh", "linux.deb", "windows.msi", "windows.exe"]
 KINDS: tuple[Kind, ...] = ("linux.sh", "linux.deb", "windows.msi", "windows.exe")
@@ -56,13 +56,4 @@ async def build(state: AppState, installer: Installer, kind: Kind) -> tuple[Bake
 
 
 def response(baked: Baked, kind: Kind) -> StreamingResponse:
-    return StreamingResponse(
-        baked.chunks(),
-        media_type=MEDIA[kind],
-        headers={
-            "Content-Length": str(baked.size),
-            "Content-Disposition": f'attachment; filename="{baked.filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return agent_response(baked, MEDIA[kind])

@@ -39,6 +39,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from fastapi.responses import StreamingResponse
 
@@ -333,10 +334,21 @@ async def linux_agent(
     return bake(payload, cfg)
 
 
-def agent_response(agent: BakedAgent) -> StreamingResponse:
+class Downloadable(Protocol):
+    """A baked file: the cached base streamed after its small per-request part."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def filename(self) -> str: ...
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
+def agent_response(agent: Downloadable, media_type: str = "application/x-sh") -> StreamingResponse:
+    """The attachment answer for every baked download (agents and installers)."""
     return StreamingResponse(
         agent.chunks(),
-        media_type="application/x-sh",
+        media_type=media_type,
         headers={
             "Content-Length": str(agent.size),
             "Content-Disposition": f'attachment; filename="{agent.filename}"',

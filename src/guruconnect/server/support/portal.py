@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from guruconnect.agent.support.config import SupportConfig, encode_support_config
 from guruconnect.server.audit import chain
@@ -172,16 +172,7 @@ async def download_windows(join_token: str, request: Request) -> Response:
     agent = await asyncio.to_thread(baking.support_exe, bases, encode_support_config(cfg))
     log.info("Windows one-time agent for support session %s downloaded from %s",
              session.id, state.client_ip(request))  # fmt: skip
-    return StreamingResponse(
-        agent.chunks(),
-        media_type="application/vnd.microsoft.portable-executable",
-        headers={
-            "Content-Length": str(agent.size),
-            "Content-Disposition": f'attachment; filename="{agent.filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return bundle.agent_response(agent, "application/vnd.microsoft.portable-executable")
 
 
 @router.get("/portal/agent/{join_token}/linux", include_in_schema=False)
