@@ -113,17 +113,15 @@ def test_inventory_facts_through_wmi(test_runtime: Path, wine_session: WinePrefi
     assert "3 passed" in out, out
 
 
-def test_service_install_and_remove(
-    test_runtime: Path, wine_session: WinePrefix, tmp_path: Path
+def test_service_installs_starts_stops_and_removes(
+    test_runtime: Path, wine_session: WinePrefix, server: ServerProcess, tmp_path: Path
 ) -> None:
-    """The service module registers the pywin32 service with Wine's service manager:
-    pythonservice.exe from the runtime, automatic start, our class, the config path.
-    Start, stop and remove are NOT RUN: under Wine 8 the service manager does not show a
-    newly created service to OpenService (error 1060, "does not exist") while the
-    registry holds it, so the SCM calls that open it by name cannot be tested here. The
-    registry entry is deleted directly afterwards so the shared prefix stays clean."""
+    """The service module registers the pywin32 service with Wine's service manager
+    (pythonservice.exe from the runtime, automatic start, our class, the config path),
+    starts it, and the agent it hosts comes online in the dashboard; stop takes it
+    offline; remove unregisters it."""
+    admin = sign_in(server)
     config = tmp_path / "service-agent.json"
-    config.write_text("{}")
     win_config = wine_session.windows_path(config)
     key = r"HKLM\System\CurrentControlSet\Services\GuruConnectAgent"
 
@@ -138,10 +136,21 @@ def test_service_install_and_remove(
             capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False,
         )  # fmt: skip
 
+    def online() -> bool:
+        agent_id = json.loads(config.read_text())["agent_id"]
+        return bool(admin.client.get(f"/api/v1/machines/{agent_id}").json().get("online"))
+
     bad = service("install")
     assert bad.returncode == 2 and "needs --config" in bad.stderr
     missing = service("install", "--config", wine_session.windows_path(tmp_path / "none.json"))
     assert missing.returncode == 1 and "enroll first" in missing.stderr
+    enroll = wine_session.run_python(
+        test_runtime,
+        ["-m", "guruconnect.agent", "enroll", "--server", server.url,
+         "--token", create_token(admin, site="Service Site"), "--config", win_config],
+        timeout=180,
+    )  # fmt: skip
+    assert enroll.returncode == 0, enroll.stdout + enroll.stderr
     installed = service("install", "--config", win_config)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert "installed" in installed.stdout
@@ -153,8 +162,21 @@ def test_service_install_and_remove(
         python_class = reg_query(key + r"\PythonClass").stdout
         assert "guruconnect.agent.service_windows.AgentService" in python_class
         assert win_config in reg_query(key + r"\Parameters").stdout
-    finally:
-        subprocess.run(
-            [wine_session.wine, "reg", "delete", key, "/f"], env=wine_session.env,
-            capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False,
-        )  # fmt: skip
+
+        started = service("start")
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert "GuruConnectAgent: running" in started.stdout
+        wait_for(online, "the service's agent online", timeout=120)
+        stopped = service("stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert "GuruConnectAgent: stopped" in stopped.stdout
+        wait_for(lambda: not online(), "the agent offline after stop", timeout=60)
+        removed = service("remove")
+        assert removed.returncode == 0 and "removed" in removed.stdout, removed.stderr
+        assert reg_query(key).returncode != 0
+    finally:  # the prefix is shared: leave no service behind
+        for command in (["sc", "stop", "GuruConnectAgent"], ["sc", "delete", "GuruConnectAgent"]):
+            subprocess.run(
+                [wine_session.wine, *command], env=wine_session.env, capture_output=True,
+                stdin=subprocess.DEVNULL, timeout=60, check=False,
+            )  # fmt: skip

@@ -126,8 +126,10 @@ def test_msi_has_the_service_upgrade_arp_and_secure_properties(base_msi: Path) -
     registry = {(row[2], row[3]): row[4] for row in table(base_msi, "Registry")}
     assert registry[(layout_key(), "Site")] == "[SITE]"
     assert registry[(layout_key(), "Config")] == f"[{msi.CONFIG_PROPERTY}]"
-    env = registry[(rf"SYSTEM\CurrentControlSet\Services\{layout.SERVICE_NAME}", "Environment")]
-    assert env.startswith("[~]GURU_AGENT_CONFIG=[CommonAppDataFolder]")
+    # A service option (pywin32's Parameters key), not the service's environment: Wine's
+    # service manager ignores a service's Environment value.
+    params = rf"SYSTEM\CurrentControlSet\Services\{layout.SERVICE_NAME}\Parameters"
+    assert registry[(params, "config")] == "[CommonAppDataFolder]GuruConnect\\agent.json"
     files = {row[2] for row in table(base_msi, "File")}
     assert {"python.exe", "pythonservice.exe", "guruconnect-agent.cmd"} <= files
 

@@ -5,11 +5,14 @@
         proc = prefix.popen_python(runtime, ["-m", "guruconnect.agent", ...])
 
 Wine 8 quirks this works around (found on Debian's wine 8.0):
-- Python crashes at start when stdout/stderr is a regular file: output is always piped.
+- Python crashes at start when stdout/stderr is a regular file: output is always piped,
+  wineboot's included, since the services it starts inherit it (a pythonservice.exe
+  started by services.exe died at once, and msiexec, starting it, exited 91).
 - ``platform.platform()`` crashes in WMI: the test runtime's sitecustomize sets
   ``platform._wmi = None`` (test runtime only; the shipped runtime has no sitecustomize).
 - ``shutil.copy2`` crashes (CopyFile2), numpy 2.x and simplejpeg crash (missing ucrtbase
   functions): the tests under Wine stay off them.
+- A new prefix's first boot leaves two services.exe running: ``wine_prefix`` reboots it.
 - Mono and Gecko install prompts: WINEDLLOVERRIDES="mscoree,mshtml=" disables both.
 """
 
@@ -22,7 +25,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -48,6 +51,7 @@ class WinePrefix:
     path: Path
     display: str
     wine: str
+    keepers: list[subprocess.Popen[bytes]] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def env(self) -> dict[str, str]:
@@ -118,9 +122,61 @@ class WinePrefix:
             errors="replace",
         )
 
+    def boot(self, *wineboot_args: str) -> None:
+        """Start the wineserver, persistent and on no pipe of ours, then wineboot.
+
+        The services the boot starts (services.exe, and the automatic services it starts
+        in turn, such as a pythonservice.exe) inherit wineboot's output, and Python under
+        Wine crashes at start on a regular file: so the output goes to a pipe, which a
+        daemon thread copies into wineboot.log until the last of them exits."""
+        env = {**self.env, "WINEARCH": "win64"}
+        keeper = subprocess.Popen(
+            ["wineserver", "-p", "-f"], env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.keepers.append(keeper)
+        log_path = self.path.parent / "wineboot.log"
+        boot = subprocess.Popen(
+            ["wineboot", *wineboot_args], env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        assert boot.stdout is not None
+        threading.Thread(target=_copy, args=(boot.stdout, log_path), daemon=True).start()
+        try:
+            code = boot.wait(BOOT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            boot.kill()
+            code = boot.wait(10)
+        if code != 0:
+            self.shut_down()
+            raise RuntimeError(f"wineboot failed:\n{log_path.read_text(errors='replace')}")
+
+    def shut_down(self) -> None:
+        """Like switching the machine off: every process of the prefix is killed."""
+        subprocess.run(["wineserver", "-k"], env=self.env, timeout=60, check=False)
+        while self.keepers:
+            keeper = self.keepers.pop()
+            try:
+                keeper.wait(30)
+            except subprocess.TimeoutExpired:
+                keeper.kill()
+                keeper.wait(10)
+
+    def reboot(self) -> None:
+        """Off, then on: a new wineserver and services.exe, which starts the services
+        registered for automatic start, as Windows does at boot."""
+        self.shut_down()
+        self.boot()
+
     def windows_path(self, path: Path) -> str:
         """The Z: drive maps / of the Linux side."""
         return "Z:" + str(path.resolve()).replace("/", "\\")
+
+
+def _copy(pipe: IO[bytes], target: Path) -> None:
+    with pipe, target.open("ab", buffering=0) as out:
+        for chunk in iter(lambda: os.read(pipe.fileno(), 65536), b""):
+            out.write(chunk)
 
 
 class _Collector:
@@ -158,34 +214,18 @@ class _Collector:
 def wine_prefix(base: Path, display: str) -> Iterator[WinePrefix]:
     """A fresh 64-bit prefix under ``base``, booted, with its wineserver kept running
     until the context ends (each wine start then skips the server's start-up)."""
-    wine = ensure_wine()
-    prefix = WinePrefix(base / "prefix", display, wine)
-    env = {**prefix.env, "WINEARCH": "win64"}
+    prefix = WinePrefix(base / "prefix", display, ensure_wine())
     prefix.path.mkdir(parents=True, exist_ok=True)
-    # The server first, persistent and on no pipe of ours; then the boot, whose output
-    # goes to a file (wineboot is not Python) so the services it starts hold no pipe.
-    keeper = subprocess.Popen(
-        ["wineserver", "-p", "-f"], env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    log_path = base / "wineboot.log"
-    with log_path.open("wb") as log:
-        done = subprocess.run(
-            ["wineboot", "--init"], env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, timeout=BOOT_TIMEOUT, check=False,
-        )  # fmt: skip
-    if done.returncode != 0:
-        keeper.kill()
-        raise RuntimeError(f"wineboot --init failed:\n{log_path.read_text(errors='replace')}")
+    prefix.boot("--init")
+    # Creating a prefix leaves two service managers running (the creation runs its own
+    # wineboot): a service created through one is unknown to the other (OpenService:
+    # 1060), so msiexec could not start the service it had just installed. A reboot
+    # leaves one.
+    prefix.reboot()
     try:
         yield prefix
     finally:
-        subprocess.run(["wineserver", "-k"], env=env, timeout=60, check=False)
-        try:
-            keeper.wait(30)
-        except subprocess.TimeoutExpired:
-            keeper.kill()
-            keeper.wait(10)
+        prefix.shut_down()
 
 
 def make_test_runtime(runtime: Path, target: Path, requirements: Sequence[str]) -> Path:

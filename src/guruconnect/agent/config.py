@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,10 @@ def default_config_path() -> Path:
     override = os.environ.get(ENV_CONFIG_PATH)
     if override:
         return Path(override).expanduser()
+    if sys.platform == "win32":
+        from guruconnect.agent.windows_folders import program_data
+
+        return program_data() / "GuruConnect" / "agent.json"
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         return Path("/etc/guruconnect/agent.json")
     return Path.home() / ".config" / "guruconnect" / "agent.json"

@@ -10,7 +10,8 @@ path as a service option. The service runs the normal connection loop
 its WebSocket with 1000 and the service reports STOPPED.
 
 Exit codes as the agent CLI: 0 success, 1 the operation failed, 2 bad usage.
-Tested under Wine (tests/windows/test_service.py); NOT RUN on real Windows here.
+Tested under Wine (install, start, stop, remove: tests/integration/test_windows_agent.py;
+as the MSI's service: test_windows_msi_wine.py); NOT RUN on real Windows here.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ CONFIG_OPTION = "config"
 PYTHON_CLASS = "guruconnect.agent.service_windows.AgentService"  # what pythonservice.exe loads
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ERROR_SERVICE_DATABASE_LOCKED = 1055
+LOG_NAME = "agent.log"
+LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 3
 STATES = {1: "stopped", 2: "start pending", 3: "stop pending", 4: "running"}
 
 if sys.platform == "win32":
     import logging
+    import logging.handlers
     import threading
     import time
 
@@ -62,19 +66,26 @@ if sys.platform == "win32":
                 self._loop.call_soon_threadsafe(self._stop.set)
 
         def SvcDoRun(self) -> None:
-            logging.basicConfig(level=logging.INFO)
-            # Installed by this module: a service option. By the MSI or the setup EXE:
-            # GURU_AGENT_CONFIG in the service's environment, else ProgramData.
+            # Installed by this module or the MSI: a service option. By the setup EXE:
+            # GURU_AGENT_CONFIG if set, else ProgramData as the shell resolves it.
             option = win32serviceutil.GetServiceCustomOption(SERVICE_NAME, CONFIG_OPTION)
             path = Path(option) if option else config_path()
+            _log_to_file(path.parent / "logs" / LOG_NAME)
+            log.info("service starting with %s", path)
             try:
                 cfg = load_config(path)
             except ConfigError as exc:
+                log.error("%s", exc)
                 servicemanager.LogErrorMsg(f"GuruConnect agent: {exc}")
                 self._ready.set()
                 return
             self.ReportServiceStatus(win32service.SERVICE_RUNNING)
-            asyncio.run(self._main(cfg, path))
+            try:
+                asyncio.run(self._main(cfg, path))
+            except Exception:
+                log.exception("the agent stopped on an error")
+                raise
+            log.info("service stopped")
 
         async def _main(self, cfg: AgentConfig, path: Path) -> None:
             from guruconnect.agent.connection import run_agent
@@ -83,6 +94,22 @@ if sys.platform == "win32":
             self._stop = asyncio.Event()
             self._ready.set()
             await run_agent(cfg, stop=self._stop, config_path=path)
+
+    def _log_to_file(target: Path) -> None:
+        """A service has no console: its log goes next to its config (ProgramData),
+        rotated, where a technician or the remote shell can read it."""
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handler: logging.Handler = logging.handlers.RotatingFileHandler(
+                target, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            )
+        except OSError as exc:
+            servicemanager.LogErrorMsg(f"GuruConnect agent: cannot write {target}: {exc}")
+            return
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
 
     def _service_exe() -> str:
         """pythonservice.exe next to python3XX.dll: the runtime's root folder."""
@@ -126,11 +153,12 @@ if sys.platform == "win32":
             return "installed"
         elif command == "start":
             _start(timeout)
+            # pywin32 takes whole seconds (a float raises TypeError).
             win32serviceutil.WaitForServiceStatus(
-                SERVICE_NAME, win32service.SERVICE_RUNNING, timeout
+                SERVICE_NAME, win32service.SERVICE_RUNNING, max(1, int(timeout))
             )
         elif command == "stop":
-            win32serviceutil.StopServiceWithDeps(SERVICE_NAME, waitSecs=int(timeout))
+            win32serviceutil.StopServiceWithDeps(SERVICE_NAME, waitSecs=max(1, int(timeout)))
         elif command == "remove":
             win32serviceutil.RemoveService(SERVICE_NAME)
             return "removed"

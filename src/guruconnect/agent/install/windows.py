@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from pathlib import Path
 
 import msgspec
 
-from guruconnect.agent.config import ConfigError, ensure_config_dir, load_config, save_config
+from guruconnect.agent.config import (
+    ConfigError,
+    default_config_path,
+    ensure_config_dir,
+    load_config,
+    save_config,
+)
 from guruconnect.agent.install import args as cli_args
 from guruconnect.agent.install.installer import InstallError, Outcome, enroll_baked, metadata
 from guruconnect.protocol.installer import BakedConfigError, InstallerConfig, open_envelope
@@ -48,13 +53,10 @@ NSIS_SWITCHES = ("/S", "/NCRC")
 
 
 def config_path() -> Path:
-    """Where the service reads its config: the installers set GURU_AGENT_CONFIG in the
-    service's environment to this same path."""
-    override = os.environ.get("GURU_AGENT_CONFIG")
-    if override:
-        return Path(override)
-    base = os.environ.get("PROGRAMDATA") or os.environ.get("ALLUSERSPROFILE") or r"C:\ProgramData"
-    return Path(base) / "GuruConnect" / "agent.json"
+    """Where the service reads its config: ``GURU_AGENT_CONFIG`` if set, else
+    ProgramData\\GuruConnect\\agent.json as the shell resolves ProgramData (the MSI also
+    writes this path to the service's ``Parameters\\config``)."""
+    return default_config_path()
 
 
 def baked_from_exe(path: Path) -> InstallerConfig:

@@ -31,6 +31,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from guruconnect.agent.install.windows import BAKED_VALUE, OVERRIDE_VALUES, REGISTRY_KEY
+from guruconnect.agent.service_windows import CONFIG_OPTION
 from guruconnect.server.installers.windows import layout
 
 CONFIG_PROPERTY = "GuruConnectConfig"  # mixed case: private, not settable on the command line
@@ -138,8 +139,8 @@ def wxs(runtime: Path, version: tuple[int, int, int], command: Path) -> str:
                             Start="install" Wait="no"/>
             <RegistryValue Root="HKLM" Key="{services}\\PythonClass" Type="string"
                            Value="{layout.SERVICE_CLASS}"/>
-            <RegistryValue Root="HKLM" Key="{services}" Name="Environment" Type="string"
-                           Value="[~]GURU_AGENT_CONFIG=[CommonAppDataFolder]{layout.DATA_DIR}\\agent.json[~]"/>
+            <RegistryValue Root="HKLM" Key="{services}\\Parameters" Name="{CONFIG_OPTION}" Type="string"
+                           Value="[CommonAppDataFolder]{layout.DATA_DIR}\\agent.json"/>
           </Component>
           <Component Id="command" Guid="{_guid("command")}" Win64="yes">
             <File Id="command_cmd" Name="{layout.COMMAND}" Source={quoteattr(command.name)} KeyPath="yes"/>
