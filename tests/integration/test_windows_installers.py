@@ -242,6 +242,14 @@ def test_server_bakes_signed_exe_and_msi_per_request(
     msi_file.write_bytes(r.content)
     baked = properties(msi_file)[msi.CONFIG_PROPERTY]
     assert open_envelope(baked.encode(), trusted_key=server_key(win_server)) == cfg
+    # Signed after baking; a changed property breaks the signature.
+    result = codesign.verify(msi_file, cert_of(win_server))
+    assert result.returncode == 0 and "Signature verification: ok" in result.stdout, result
+    tampered = tmp_path / "tampered.msi"
+    tampered.write_bytes(msi_file.read_bytes())
+    subprocess.run(["msibuild", str(tampered), "-q", "UPDATE `Property` SET `Value` = 'Evil' "
+                    "WHERE `Property` = 'ARPCOMMENTS'"], check=True)  # fmt: skip
+    assert codesign.verify(tampered, cert_of(win_server)).returncode != 0
 
     # A second installer: a different config in the same signed stub.
     other = create(admin, site="Phoenix")
