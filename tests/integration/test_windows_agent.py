@@ -62,6 +62,14 @@ def test_gdi_capture_sees_a_window(test_runtime: Path, wine_session: WinePrefix)
     assert "1 passed" in out, out
 
 
+def test_dxgi_capture_or_its_gdi_fallback(test_runtime: Path, wine_session: WinePrefix) -> None:
+    """DXGI Desktop Duplication: Wine 8 stubs DuplicateOutput (E_NOTIMPL), so the
+    capturer must refuse with that HRESULT and ``auto`` must fall back to GDI and capture;
+    the staging copy (texture -> staging -> Map by RowPitch) runs on known pixels."""
+    out = _inner(wine_session, test_runtime, "test_dxgi.py")
+    assert "3 passed" in out, out
+
+
 def test_agent_enrolls_and_checks_in_over_websocket(
     test_runtime: Path, wine_session: WinePrefix, server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -1,8 +1,8 @@
 """Windows screen capture through GDI, with mss (``BitBlt`` from the screen DC into a DIB).
 
 Works on every Windows version and inside any session that owns a desktop, and under
-Wine. DXGI Desktop Duplication (faster, GPU-side dirty rectangles) is NOT implemented:
-it needs a D3D11 device, which Wine 8 on Xvfb cannot provide to test it here.
+Wine. DXGI Desktop Duplication (``dxgi.py``, Windows 8+) is the faster option; ``auto``
+tries it first and falls back to this one.
 
 ``grab_bgra`` returns the raw BGRA bytes without numpy; ``grab`` wraps them as the
 array the encoders want. Numpy 2.x crashes under Wine 8 (missing ucrtbase functions), so
