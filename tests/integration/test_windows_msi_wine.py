@@ -185,8 +185,9 @@ def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wi
 
     # 5. A newer build (same UpgradeCode, next version, same baked config) upgrades:
     # the old version is removed, the newer one registered, and its service runs.
-    # Whether the enrollment is kept is NOT checked here: Wine 8 runs the old version's
-    # removal without UPGRADINGPRODUCTCODE, so its Forget action (REMOVE="ALL" AND NOT
+    # Whether the enrollment is kept is NOT checked here: Wine 8 removes the old version
+    # with a plain `msiexec /qn /i {product} REMOVE=ALL` (its dlls/msi/action.c), without
+    # UPGRADINGPRODUCTCODE, so the old version's Forget action (REMOVE="ALL" AND NOT
     # UPGRADINGPRODUCTCODE) deletes the config and the new version enrolls again, as a
     # second machine; Windows Installer sets UPGRADINGPRODUCTCODE there, and the
     # config is kept (NOT RUN on real Windows here).
