@@ -3,7 +3,7 @@ MSI and msiinfo reads it back; makensis makes the EXEs, osslsigncode signs and v
 them; a real server bakes and serves them; the agent's own reader takes the config out
 of a downloaded EXE and enrolls with it against that server.
 
-What runs under Wine (msiexec, the service) is in tests/integration/test_windows_msi_wine.py.
+What runs under Wine (msiexec, the service) is in tests/integration/test_windows_installers_wine.py.
 """
 
 from __future__ import annotations

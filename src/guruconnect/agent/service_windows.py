@@ -11,7 +11,7 @@ its WebSocket with 1000 and the service reports STOPPED.
 
 Exit codes as the agent CLI: 0 success, 1 the operation failed, 2 bad usage.
 Tested under Wine (install, start, stop, remove: tests/integration/test_windows_agent.py;
-as the MSI's service: test_windows_msi_wine.py); NOT RUN on real Windows here.
+as the MSI's service: test_windows_installers_wine.py); NOT RUN on real Windows here.
 """
 
 from __future__ import annotations

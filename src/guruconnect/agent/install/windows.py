@@ -120,22 +120,23 @@ def read_registry() -> dict[str, str]:  # pragma: no cover - Windows only (run u
     return values
 
 
-def set_service_environment(service: str, path: Path) -> None:  # pragma: no cover - Windows
-    """GURU_AGENT_CONFIG in the service's environment (the MSI writes the same value
-    through its Registry table)."""
+def set_service_config(service: str, path: Path) -> None:  # pragma: no cover - Windows
+    """The config path as the service's option (``Parameters\\config``, which
+    service_windows reads), as the MSI writes it through its Registry table."""
     if sys.platform != "win32":
         raise InstallError("--service only works on Windows")
     import winreg
 
-    key_path = rf"SYSTEM\CurrentControlSet\Services\{service}"
+    from guruconnect.agent.service_windows import CONFIG_OPTION
+
+    key_path = rf"SYSTEM\CurrentControlSet\Services\{service}\Parameters"
     try:
-        with winreg.OpenKey(
+        with winreg.CreateKeyEx(
             winreg.HKEY_LOCAL_MACHINE, key_path, 0, winreg.KEY_SET_VALUE | winreg.KEY_WOW64_64KEY
         ) as key:
-            winreg.SetValueEx(key, "Environment", 0, winreg.REG_MULTI_SZ,
-                              [f"GURU_AGENT_CONFIG={path}"])  # fmt: skip
+            winreg.SetValueEx(key, CONFIG_OPTION, 0, winreg.REG_SZ, str(path))
     except OSError as exc:
-        raise InstallError(f"cannot set the service's environment: {exc}") from exc
+        raise InstallError(f"cannot set the service's config option: {exc}") from exc
 
 
 def restrict_to_system(folder: Path) -> None:
@@ -204,7 +205,7 @@ def parser() -> argparse.ArgumentParser:
     source = inst.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-exe", type=Path, metavar="EXE", help="the signed setup EXE")
     source.add_argument("--from-registry", action="store_true", help="what the MSI wrote")
-    inst.add_argument("--service", help=argparse.SUPPRESS)  # the EXE: set its environment
+    inst.add_argument("--service", help=argparse.SUPPRESS)  # the EXE: its config option
     cli_args.add_metadata(inst)
     reconf = sub.add_parser("reconfigure", help="change this machine's metadata")
     cli_args.add_metadata(reconf)
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides = {**from_msi, **overrides}
         install(path, baked, overrides, out)
         if args.service:
-            set_service_environment(args.service, path)
+            set_service_config(args.service, path)
     except InstallError as exc:
         print(f"guruconnect-agent: error: {exc}", file=sys.stderr)
         return 1

@@ -57,12 +57,17 @@ VIAddVersionKey /LANG=1033 "ProductVersion" "{dotted}"
 VIAddVersionKey /LANG=1033 "LegalCopyright" "AGPL-3.0-or-later"
 """
 
+# A 64-bit stub like what it carries (the runtime is x64 only): a 32-bit stub would
+# need WOW64, which Server Core can lack and Wine without wine32 has not.
+TARGET = "Target amd64-unicode"
+
 
 def setup_script(runtime: Path, command: Path, out: Path, version: tuple[int, int, int]) -> str:
     services = rf"SYSTEM\CurrentControlSet\Services\{layout.SERVICE_NAME}"
     python = rf"$INSTDIR\{layout.PYTHON}"
     sc = r"$SYSDIR\sc.exe"
     return f"""Unicode true
+{TARGET}
 SetCompressor /SOLID lzma
 SetCompressorDictSize 64
 Name {_q(layout.PRODUCT)}
@@ -147,6 +152,7 @@ SectionEnd
 
 def support_script(runtime: Path, out: Path, version: tuple[int, int, int]) -> str:
     return f"""Unicode true
+{TARGET}
 SetCompressor /SOLID lzma
 SetCompressorDictSize 64
 Name "GuruConnect Support"

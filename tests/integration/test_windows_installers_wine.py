@@ -1,4 +1,6 @@
-"""The server-built MSI under Wine, with Windows Installer doing the work, end to end:
+"""The server-built installers under Wine, end to end.
+
+The MSI, with Windows Installer doing the work:
 
 1. ``msiexec /i guruconnect-agent.msi /qn SITE=...`` installs the real runtime; its
    deferred custom action runs the embedded Python, which enrolls against a real server;
@@ -13,8 +15,12 @@
    with its enrollment kept;
 6. ``msiexec /x`` stops and removes the service and leaves no files and no config.
 
-The prefix is this module's own (a service registered for automatic start would start
-in every later Wine test of a shared prefix).
+The setup EXE (NSIS): ``/S --site ...`` installs, enrolls and starts the service (the
+machine comes online with that site); run again with ``/S --tag ...`` it changes only the
+metadata; its uninstaller removes the service, the files and the config.
+
+Each test boots its own prefix (a service registered for automatic start would start in
+every later Wine test of a shared one).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ MSI_TIMEOUT = 900
 ONLINE_TIMEOUT = 180
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WinePrefix]:
     with (
         xvfb((1024, 768)) as display,
@@ -214,3 +220,63 @@ def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wi
     wait_for(lambda: online_machine(admin, agent_id) is None, "the machine offline after uninstall",
              timeout=ONLINE_TIMEOUT)  # fmt: skip
     print(f"msiexec /i under Wine: {install_s:.1f} s")
+
+
+@pytest.mark.timeout(3600)  # the first EXE download of a run builds its base
+def test_setup_exe_installs_runs_reconfigures_and_uninstalls_under_wine(
+    prefix: WinePrefix,
+    windows_runtime: Path,
+    server_factory: Callable[..., ServerProcess],
+    agent_cache: Path,
+    codesign_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    ensure_command("makensis", "nsis")
+    server = server_factory(
+        "sqlite",
+        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
+    )
+    admin = sign_in(server)
+    made = admin.post("/api/v1/installers", json={
+        "company": "Glaztech Industries", "site": "Phoenix", "tag": "VIP",
+    }).json()  # fmt: skip
+    r = server.client(origin=False).get(
+        str(httpx.URL(made["windows_exe_url"]).path), timeout=MSI_TIMEOUT
+    )
+    assert r.status_code == 200, r.text
+    setup = tmp_path / "guruconnect-agent-setup.exe"
+    setup.write_bytes(r.content)
+    program_files = prefix.path / "drive_c" / "Program Files" / layout.INSTALL_DIR
+    data = prefix.path / "drive_c" / "ProgramData" / layout.DATA_DIR
+    config, log = data / "agent.json", data / "logs" / "agent.log"
+
+    done = wine(prefix, setup.name, "/S", "--site", "Wine Office", cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert (program_files / "python.exe").is_file() and config.is_file()
+    agent_id = json.loads(config.read_text())["agent_id"]
+    m = wait_machine(admin, "the EXE's service online", lambda m: m["online"], log)
+    assert (m["id"], m["company"], m["site"], m["tag"]) == (
+        agent_id,
+        "Glaztech Industries",
+        "Wine Office",
+        "VIP",
+    )
+    assert service_state(prefix) == "RUNNING"
+
+    # Run again with a flag: only that changes, and the service reports it.
+    done = wine(prefix, setup.name, "/S", "--tag", "Laptop", cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    m = wait_machine(admin, "the new tag", lambda m: m["tag"] == "Laptop", log)
+    assert (m["id"], m["site"]) == (agent_id, "Wine Office")
+
+    # The uninstaller copies itself to TEMP and returns at once: wait for its work.
+    done = wine(prefix, "uninstall.exe", "/S", cwd=program_files)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    wait_for(lambda: service_state(prefix) == "" and not config.exists(),
+             "the service and the config removed", timeout=ONLINE_TIMEOUT)  # fmt: skip
+    wait_for(lambda: not (program_files / "python.exe").exists(), "the files removed",
+             timeout=ONLINE_TIMEOUT)  # fmt: skip
+    wait_for(lambda: online_machine(admin, agent_id) is None, "the machine offline",
+             timeout=ONLINE_TIMEOUT)  # fmt: skip
