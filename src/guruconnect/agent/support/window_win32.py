@@ -270,8 +270,8 @@ class Win32SupportWindow:
         def place(control_id: int, x: int, h: int, cw: int = width) -> None:
             w.user32.MoveWindow(self._controls[control_id], x, y, cw, h, True)
 
-        place(ID_TECHNICIAN, MARGIN, 24)
-        y += 24 + GAP
+        place(ID_TECHNICIAN, MARGIN, 44)  # two lines while no technician has taken it
+        y += 44 + GAP
         place(ID_STATUS, MARGIN, 36)
         y += 36 + GAP
         if self.state.consent_prompt_visible:
