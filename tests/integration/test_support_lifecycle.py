@@ -23,12 +23,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from guruconnect.agent.support.window import ALLOW_BG, CHAT_BG, DENY_BG, END_BG, ENTRY_BG
-from guruconnect.protocol.codec import decode_viewer_outbound
 from guruconnect.protocol.desktop import TileFrame, VideoFrame
 from tests.conftest import backends
-from tests.support.browser_socket import browser_socket
 from tests.support.guest import (
     create_session,
+    first_frame,
     portal_join,
     session_info,
     viewer_refusal,
@@ -36,7 +35,7 @@ from tests.support.guest import (
 )
 from tests.support.server import ServerProcess, running_server
 from tests.support.system import ensure_command, ensure_system_python
-from tests.support.users import SignedIn, sign_in
+from tests.support.users import sign_in
 from tests.support.xvfb import xvfb
 
 WINDOW_NAME = "GuruConnect Support"  # the default portal_name
@@ -215,16 +214,6 @@ def download_agent(server: ServerProcess, token: str, into: Path) -> Path:
     path = into / "guruconnect-support.sh"
     path.write_bytes(r.content)
     return path
-
-
-def first_frame(server: ServerProcess, tech: SignedIn, target: str, timeout: float = 90) -> object:
-    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
-        deadline = time.monotonic() + timeout
-        while True:
-            raw = viewer.recv(timeout=max(0.1, deadline - time.monotonic()))
-            message = decode_viewer_outbound(raw)
-            if isinstance(message, VideoFrame | TileFrame):
-                return message
 
 
 @pytest.fixture

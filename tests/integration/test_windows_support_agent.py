@@ -1,10 +1,11 @@
 """The Windows one-time support agent under Wine, against a real server's support session:
 its native Win32 consent window appears, a real click on Allow (or Deny) reaches the
-server, chat goes both ways through the window, End session ends it, and the agent
+server, after Allow the technician's viewer gets the screen (the desktop worker, JPEG
+tiles), chat goes both ways through the window, End session ends it, and the agent
 exits and removes its files.
 
-What runs is the support EXE's own file tree (``nsis.support_tree`` of the runtime: the
-files the EXE extracts) and the EXE's entry, ``-m guruconnect.agent.support``, with two
+What runs is the support EXE's own file tree (``support_tree.support_tree`` of the
+runtime: the files the EXE extracts) and the EXE's entry, ``-m guruconnect.agent.support``, with two
 differences, both for the test's sake: python.exe instead of pythonw.exe (so that its log
 comes back on a pipe), and ``--config FILE`` instead of ``--config-exe`` (the EXE itself,
 built by makensis and signed, is what test_windows_installers.py bakes and reads the
@@ -31,9 +32,11 @@ import pytest
 
 from guruconnect.agent.support.cleanup import DIR_MARKER
 from guruconnect.agent.support.config import SupportConfig, encode_support_config
+from guruconnect.protocol.desktop import TileFrame
 from guruconnect.server.tls import fingerprint_pem
 from tests.support.guest import (
     create_session,
+    first_frame,
     portal_join,
     session_info,
     viewer_refusal,
@@ -59,10 +62,10 @@ def server(module_server: ServerProcess) -> ServerProcess:
 def support_tree(windows_runtime: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What the support EXE extracts, plus the Wine sitecustomize (test only) and the
     driver script next to it."""
-    from guruconnect.server.installers.windows import nsis
+    from guruconnect.server.installers.windows.support_tree import support_tree as build
 
     root = tmp_path_factory.mktemp("win-support")
-    tree = nsis.support_tree(windows_runtime, root / "runtime")
+    tree = build(windows_runtime, root / "runtime")
     (tree / "Lib" / "site-packages" / "sitecustomize.py").write_text(TEST_SITECUSTOMIZE)
     shutil.copyfile(DRIVER, root / DRIVER.name)
     return tree
@@ -167,7 +170,9 @@ def joined(
 
 
 @pytest.mark.timeout(900)
-def test_allow_chat_and_end_in_the_win32_window(joined: tuple[SignedIn, str, Agent]) -> None:
+def test_allow_view_chat_and_end_in_the_win32_window(
+    server: ServerProcess, joined: tuple[SignedIn, str, Agent]
+) -> None:
     tech, session_id, agent = joined
     assert driver(agent, "visible", str(ID_ALLOW)) == "1"
     assert session_info(tech, session_id)["consent"] == "pending"
@@ -177,6 +182,10 @@ def test_allow_chat_and_end_in_the_win32_window(joined: tuple[SignedIn, str, Age
     assert info["status"] == "active"
     assert driver(agent, "visible", str(ID_ALLOW)) == "0"  # asked once, never again
     assert "Screen access: allowed" in control_text(agent, ID_SHARING)
+    # The technician looks: the desktop worker starts from the same tree (no numpy, no
+    # PyAV in it) and sends the screen as JPEG tiles, though the viewer prefers H.264.
+    frame = first_frame(server, tech, str(info["desktop_target"]), timeout=180)
+    assert isinstance(frame, TileFrame) and frame.keyframe, frame
 
     r = tech.post(f"/api/v1/support-sessions/{session_id}/chat",
                   json={"text": "Hello, I am here to help, Grüße 東京"})  # fmt: skip

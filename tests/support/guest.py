@@ -97,3 +97,13 @@ def viewer_refusal(server: ServerProcess, tech: SignedIn, target: str) -> int | 
                 assert not isinstance(message, VideoFrame | TileFrame), "screen data leaked"
         except ConnectionClosed:
             return viewer.close_code
+
+
+def first_frame(server: ServerProcess, tech: SignedIn, target: str, timeout: float = 90) -> object:
+    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
+        deadline = time.monotonic() + timeout
+        while True:
+            raw = viewer.recv(timeout=max(0.1, deadline - time.monotonic()))
+            message = decode_viewer_outbound(raw)
+            if isinstance(message, VideoFrame | TileFrame):
+                return message
