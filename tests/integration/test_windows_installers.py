@@ -193,7 +193,6 @@ def win_server(
         "sqlite",
         GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
         GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
-        GURU_SUPPORT_WINDOWS_AGENT="true",  # its window can't run yet; its packaging can
         **codesign_env,
     )
 
@@ -366,7 +365,8 @@ def test_the_support_exe_leaves_out_what_a_one_time_agent_never_uses(tmp_path: P
             "Lib/site-packages/pythonwin/x.dll", "Lib/site-packages/numpy/__init__.py",
             "Lib/site-packages/numpy.libs/x.dll", "Lib/site-packages/av/__init__.py",
             "Lib/site-packages/av.libs/avcodec.dll", "Lib/site-packages/win32com/x.py",
-            "Lib/site-packages/psutil/tests/t.py",
+            "Lib/site-packages/psutil/tests/t.py", "python.cat",
+            "Lib/site-packages/numpy-2.4.6.dist-info/METADATA",
             "Lib/site-packages/PIL/_avif.cp313-win_amd64.pyd"]  # fmt: skip
     for name in keep + drop:
         (runtime / name).parent.mkdir(parents=True, exist_ok=True)

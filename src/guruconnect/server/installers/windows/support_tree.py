@@ -27,15 +27,15 @@ import zipfile
 from pathlib import Path
 
 SKIP_NAMES = frozenset({
-    # PyAV and numpy with their DLLs
-    "av", "av.libs", "numpy", "numpy.libs",
+    # PyAV and numpy with their DLLs; the interpreter's signature catalog (not read at run time)
+    "av", "av.libs", "numpy", "numpy.libs", "python.cat",
     # pywin32 parts nothing of the one-time agent loads
     "pythonservice.exe", "PyWin32.chm", "pythonwin", "adodbapi", "isapi", "win32com",
     "win32comext", "pythoncom313.dll", "Demos",
     # SQLite; tests, build hooks and caches of every package
     "sqlite3.dll", "_sqlite3.pyd", "test", "tests", "testing", "__pycache__", "_pyinstaller",
 })  # fmt: skip
-SKIP_PREFIXES = ("_avif.", "_webp.", "_imagingcms.", "_imagingft.")
+SKIP_PREFIXES = ("_avif.", "_webp.", "_imagingcms.", "_imagingft.", "av-", "numpy-")
 # Top-level names in python3XX.zip (packages or modules, without .pyc).
 SKIP_STDLIB = frozenset({
     "_pyrepl", "pydoc", "pydoc_data", "unittest", "doctest", "pdb", "idlelib", "turtle",
