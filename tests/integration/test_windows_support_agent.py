@@ -233,3 +233,13 @@ def test_deny_in_the_win32_window_never_opens_the_screen(
     assert "worker started" not in agent.log()  # no desktop worker, ever
     assert not agent.extracted.exists(), agent.log()
     assert not agent.run_dir().exists(), agent.log()
+
+
+@pytest.mark.timeout(900)
+def test_closing_the_win32_window_ends_the_session(joined: tuple[SignedIn, str, Agent]) -> None:
+    tech, session_id, agent = joined
+    driver(agent, "close")  # Alt+F4: WM_CLOSE, as the title bar's X sends
+    assert agent.wait_exit() == 0, agent.log()
+    assert "window closed: ending the session" in agent.log()
+    assert session_info(tech, session_id)["status"] == "ended"
+    assert not agent.extracted.exists(), agent.log()

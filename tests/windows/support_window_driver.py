@@ -6,6 +6,7 @@ process under Wine (python.exe support_window_driver.py COMMAND ...), one comman
     click ID                  a real left click (SendInput) in the middle of that control
     text ID                   prints the control's text (JSON string)
     type ID TEXT              click into that control, type TEXT (SendInput, Unicode), Enter
+    close                     Alt+F4 on the window (SendInput), as a person closes it
     gone                      until no consent window exists any more
 
 The controls are found the way an accessibility tool finds them: the window by its
@@ -39,7 +40,7 @@ user32.GetSystemMetrics.argtypes = [ctypes.c_int]
 INPUT_MOUSE, INPUT_KEYBOARD = 0, 1
 MOVE, ABSOLUTE, LEFTDOWN, LEFTUP = 0x1, 0x8000, 0x2, 0x4
 KEYUP, UNICODE = 0x2, 0x4
-VK_RETURN = 0x0D
+VK_RETURN, VK_MENU, VK_F4 = 0x0D, 0x12, 0x73
 WM_GETTEXT, WM_GETTEXTLENGTH = 0x000D, 0x000E
 TIMEOUT = 120.0
 
@@ -140,6 +141,10 @@ def main(args: list[str]) -> None:
         print(json.dumps(text_of(control(int(args[1])))))
     elif command == "type":
         type_text(control(int(args[1])), args[2])
+    elif command == "close":
+        click(control(1))  # the window in front, focus inside it (Send does nothing empty)
+        send(key(vk=VK_MENU), key(vk=VK_F4))
+        send(key(vk=VK_F4, flags=KEYUP), key(vk=VK_MENU, flags=KEYUP))
     elif command == "gone":
         deadline = time.monotonic() + TIMEOUT
         while user32.FindWindowW(WINDOW_CLASS, None):
