@@ -47,8 +47,8 @@ def test_portal_wrong_code_then_right_code(
     page.fill("#code", f"{right[:3]} {right[3:]}")
     page.click("#join button")
     downloads = page.locator("#download a.portal-download")
-    # Linux only: the Windows one-time agent is off by default (support_windows_agent).
-    expect(downloads).to_have_text(["Download for Linux"], timeout=10000)
+    # Both one-time agents (support_windows_agent is on by default).
+    expect(downloads).to_have_text(["Download for Linux", "Download for Windows"], timeout=10000)
     download = downloads.first
     assert (download.get_attribute("href") or "").startswith("/portal/agent/")
     expect(page.locator("#download h2")).to_contain_text("ready to help")

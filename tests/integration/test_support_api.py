@@ -194,7 +194,24 @@ def test_cancel_releases_the_code_and_the_portal_refuses_it(server: ServerProces
     assert made["id"] in {s["id"] for s in history}
 
 
-def test_the_windows_agent_is_not_offered_unless_enabled(server: ServerProcess) -> None:
+def test_both_one_time_agents_are_offered_by_default(server: ServerProcess) -> None:
+    tech = sign_in(server, "technician")
+    made = create_session(tech)
+    r = server.client().post("/api/v1/portal/join", json={"code": made["code"]})
+    assert r.status_code == 200, r.text
+    downloads = r.json()["downloads"]
+    assert [(d["platform"], d["filename"]) for d in downloads] == [
+        ("linux", "guruconnect-support.sh"), ("windows", "guruconnect-support.exe"),
+    ]  # fmt: skip
+    token = downloads[0]["url"].split("/")[3]
+    assert downloads[1]["url"] == f"/portal/agent/{token}/windows"
+    # (The EXE itself is built, signed and baked in test_windows_installers.py.)
+
+
+def test_the_windows_agent_is_not_offered_when_disabled(
+    server_factory: Callable[..., ServerProcess],
+) -> None:
+    server = server_factory("sqlite", GURU_SUPPORT_WINDOWS_AGENT="false")
     tech = sign_in(server, "technician")
     made = create_session(tech)
     r = server.client().post("/api/v1/portal/join", json={"code": made["code"]})

@@ -23,14 +23,19 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from guruconnect.agent.support.window import ALLOW_BG, CHAT_BG, DENY_BG, END_BG, ENTRY_BG
-from guruconnect.protocol.codec import decode_viewer_outbound
 from guruconnect.protocol.desktop import TileFrame, VideoFrame
 from tests.conftest import backends
-from tests.support.browser_socket import browser_socket
-from tests.support.guest import create_session, portal_join
+from tests.support.guest import (
+    create_session,
+    first_frame,
+    portal_join,
+    session_info,
+    viewer_refusal,
+    wait_status,
+)
 from tests.support.server import ServerProcess, running_server
 from tests.support.system import ensure_command, ensure_system_python
-from tests.support.users import SignedIn, sign_in
+from tests.support.users import sign_in
 from tests.support.xvfb import xvfb
 
 WINDOW_NAME = "GuruConnect Support"  # the default portal_name
@@ -209,45 +214,6 @@ def download_agent(server: ServerProcess, token: str, into: Path) -> Path:
     path = into / "guruconnect-support.sh"
     path.write_bytes(r.content)
     return path
-
-
-def session_info(tech: SignedIn, session_id: str) -> dict[str, object]:
-    r = tech.client.get(f"/api/v1/support-sessions/{session_id}")
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
-def wait_status(tech: SignedIn, session_id: str, want: Callable[[dict[str, object]], bool],
-                what: str, timeout: float = 60) -> dict[str, object]:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    info: dict[str, object] = {}
-    while time.monotonic() < deadline:
-        info = session_info(tech, session_id)
-        if want(info):
-            return info
-        time.sleep(0.3)
-    raise AssertionError(f"session never became {what}: {info}")
-
-
-def first_frame(server: ServerProcess, tech: SignedIn, target: str, timeout: float = 90) -> object:
-    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
-        deadline = time.monotonic() + timeout
-        while True:
-            raw = viewer.recv(timeout=max(0.1, deadline - time.monotonic()))
-            message = decode_viewer_outbound(raw)
-            if isinstance(message, VideoFrame | TileFrame):
-                return message
-
-
-def viewer_refusal(server: ServerProcess, tech: SignedIn, target: str) -> int | None:
-    """The close code the viewer socket gets; fails if a single frame arrives."""
-    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
-        try:
-            while True:
-                message = decode_viewer_outbound(viewer.recv(timeout=15))
-                assert not isinstance(message, VideoFrame | TileFrame), "screen data leaked"
-        except ConnectionClosed:
-            return viewer.close_code
 
 
 @pytest.fixture

@@ -195,7 +195,6 @@ def win_server(
         "sqlite",
         GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
         GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
-        GURU_SUPPORT_WINDOWS_AGENT="true",  # its window can't run yet; its packaging can
         **codesign_env,
     )
 
@@ -364,18 +363,38 @@ def test_portal_offers_the_windows_one_time_agent(
 
 
 def test_the_support_exe_leaves_out_what_a_one_time_agent_never_uses(tmp_path: Path) -> None:
-    from guruconnect.server.installers.windows import nsis
+    import zipfile
+
+    from guruconnect.server.installers.windows import support_tree
 
     runtime = tmp_path / "runtime"
     keep = ["python.exe", "pythonw.exe", "Lib/site-packages/PIL/_imaging.cp313-win_amd64.pyd",
-            "Lib/site-packages/numpy/__init__.py", "Lib/site-packages/av/__init__.py"]  # fmt: skip
+            "Lib/site-packages/win32/win32gui.pyd",
+            "Lib/site-packages/mss/__init__.py"]  # fmt: skip
     drop = ["pythonservice.exe", "Lib/site-packages/PyWin32.chm",
-            "Lib/site-packages/pythonwin/x.dll", "Lib/site-packages/numpy/tests/t.py",
+            "Lib/site-packages/pythonwin/x.dll", "Lib/site-packages/numpy/__init__.py",
+            "Lib/site-packages/numpy.libs/x.dll", "Lib/site-packages/av/__init__.py",
+            "Lib/site-packages/av.libs/avcodec.dll", "Lib/site-packages/win32com/x.py",
+            "Lib/site-packages/psutil/tests/t.py", "python.cat",
+            "Lib/site-packages/numpy-2.4.6.dist-info/METADATA",
             "Lib/site-packages/PIL/_avif.cp313-win_amd64.pyd"]  # fmt: skip
     for name in keep + drop:
         (runtime / name).parent.mkdir(parents=True, exist_ok=True)
         (runtime / name).write_text(name)
-    tree = nsis.support_tree(runtime, tmp_path / "support")
+    stdlib = {"asyncio/__init__.pyc": b"a" * 500, "ssl.pyc": b"s" * 500,
+              "unittest/case.pyc": b"u", "pydoc.pyc": b"p",
+              "pydoc_data/topics.pyc": b"t"}  # fmt: skip
+    with zipfile.ZipFile(runtime / "python313.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in stdlib.items():
+            z.writestr(name, data)
+    shipped_zip = (runtime / "python313.zip").read_bytes()
+    tree = support_tree.support_tree(runtime, tmp_path / "support")
     assert all((tree / name).read_text() == name for name in keep)
     assert not any((tree / name).exists() for name in drop)
-    assert (runtime / drop[0]).exists()  # the shared runtime is untouched
+    with zipfile.ZipFile(tree / "python313.zip") as z:
+        assert sorted(z.namelist()) == ["asyncio/__init__.pyc", "ssl.pyc"]
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}  # for LZMA
+        assert z.read("ssl.pyc") == stdlib["ssl.pyc"]
+    # The shared runtime is untouched (the tree is hard links; the zip was replaced).
+    assert (runtime / drop[0]).exists()
+    assert (runtime / "python313.zip").read_bytes() == shipped_zip

@@ -5,7 +5,7 @@ one-time agent sends (the agent itself runs in tests/integration/test_support_li
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -13,9 +13,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from guruconnect.protocol import encode
-from guruconnect.protocol.codec import decode_support_server
+from guruconnect.protocol.codec import decode_support_server, decode_viewer_outbound
+from guruconnect.protocol.desktop import TileFrame, VideoFrame
 from guruconnect.protocol.support import SupportHello, SupportServerMessage, SupportWelcome
 from tests.support.agents import OPEN_TIMEOUT, client_ssl
+from tests.support.browser_socket import browser_socket
 from tests.support.server import ServerProcess
 from tests.support.users import SignedIn
 
@@ -63,3 +65,45 @@ def closed_with(ws: ClientConnection) -> int | None:
         for _ in range(1000):
             ws.recv(timeout=15)
     return ws.close_code
+
+
+# --- the technician's side ---------------------------------------------------------
+
+
+def session_info(tech: SignedIn, session_id: str) -> dict[str, object]:
+    r = tech.client.get(f"/api/v1/support-sessions/{session_id}")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def wait_status(tech: SignedIn, session_id: str, want: Callable[[dict[str, object]], bool],
+                what: str, timeout: float = 60) -> dict[str, object]:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    info: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        info = session_info(tech, session_id)
+        if want(info):
+            return info
+        time.sleep(0.3)
+    raise AssertionError(f"session never became {what}: {info}")
+
+
+def viewer_refusal(server: ServerProcess, tech: SignedIn, target: str) -> int | None:
+    """The close code the viewer socket gets; fails if a single frame arrives."""
+    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
+        try:
+            while True:
+                message = decode_viewer_outbound(viewer.recv(timeout=15))
+                assert not isinstance(message, VideoFrame | TileFrame), "screen data leaked"
+        except ConnectionClosed:
+            return viewer.close_code
+
+
+def first_frame(server: ServerProcess, tech: SignedIn, target: str, timeout: float = 90) -> object:
+    with browser_socket(server, f"/ws/viewer/{target}", tech, max_size=None) as viewer:
+        deadline = time.monotonic() + timeout
+        while True:
+            raw = viewer.recv(timeout=max(0.1, deadline - time.monotonic()))
+            message = decode_viewer_outbound(raw)
+            if isinstance(message, VideoFrame | TileFrame):
+                return message

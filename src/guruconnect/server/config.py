@@ -73,9 +73,9 @@ class Settings:
     # How the Windows EXEs are compressed: "lzma" (solid; smallest, minutes per build once
     # per release) or "zlib" (seconds, about 1.5x the size; what the test suite uses).
     windows_exe_compression: Literal["lzma", "zlib"] = "lzma"
-    # Offer the Windows one-time support EXE on the portal. Off by default: its consent
-    # window is Tk, which the embeddable Windows CPython lacks, so it cannot ask yet.
-    support_windows_agent: bool = False
+    # Offer the Windows one-time support EXE on the portal (its consent window is native
+    # Win32, agent/support/window_win32.py). False: Linux only.
+    support_windows_agent: bool = True
 
     # --- derived values -------------------------------------------------------------
 

@@ -81,13 +81,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(cfg: AgentConfig, args: argparse.Namespace, token: bytes) -> int:
-    from guruconnect.agent.desktop.worker import run_worker  # numpy, av, mss, Xlib
+    from guruconnect.agent.desktop.worker import run_worker  # mss, Pillow, Xlib ...
 
     log = logging.getLogger("guruconnect.agent.desktop")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except NotImplementedError:  # Windows event loops: plain handlers instead
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
     try:
         await run_worker(
             cfg, args.session, token,

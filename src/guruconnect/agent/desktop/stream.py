@@ -5,6 +5,7 @@
         compare 64x64 tiles with the last frame *sent*
         nothing changed and no keyframe wanted -> send nothing
         h264: encode the whole area;  jpeg: encode the merged dirty rectangles
+        (jpeg also when the viewer asks for h264 but this runtime has no PyAV)
         send, and wait for the socket to drain before the next capture
 
 Capture and encoding run in a worker thread so that input keeps flowing. Frames are
@@ -19,14 +20,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from guruconnect.agent.desktop.capture import Capturer
-from guruconnect.agent.desktop.encode.h264 import H264Encoder
+from guruconnect.agent.desktop.encode import h264_available
 from guruconnect.agent.desktop.encode.jpeg import JpegEncoder
-from guruconnect.agent.desktop.tiles import TILE, dirty_tiles, merge_rects
+from guruconnect.agent.desktop.tiles import (
+    TILE,
+    dirty_tiles,
+    dirty_tiles_bytes,
+    merge_rects,
+    numpy_available,
+)
 from guruconnect.protocol.desktop import (
     MAX_MEDIA_FRAME_BYTES,
     Monitor,
@@ -34,6 +39,15 @@ from guruconnect.protocol.desktop import (
     TileFrame,
     VideoFrame,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from guruconnect.agent.desktop.encode.h264 import H264Encoder
+
+    Pixels = NDArray[np.uint8] | bytes
+    Mask = NDArray[np.bool_] | list[list[bool]]
 
 log = logging.getLogger("guruconnect.agent.desktop.stream")
 
@@ -77,14 +91,18 @@ class Timings:
 
 @dataclass
 class FrameProducer:
-    """Capture and encode; called from one thread at a time."""
+    """Capture and encode; called from one thread at a time.
+
+    ``plain`` (no numpy in this runtime): frames stay raw BGRA bytes, tiles are compared
+    in Python and sent as JPEG (no H.264 either: PyAV's input is a numpy array)."""
 
     capturer: Capturer
     timings: Timings = field(default_factory=Timings)
+    plain: bool = field(default_factory=lambda: not numpy_available())
     _area: Area | None = None
     _codec: str = ""
     _quality: str = ""
-    _previous: NDArray[np.uint8] | None = None
+    _previous: Pixels | None = None
     _h264: H264Encoder | None = None
     _jpeg: JpegEncoder | None = None
     _seq: int = 0
@@ -104,20 +122,20 @@ class FrameProducer:
         seq_before = input_seq()
         captured_at = time.time()
         t0 = time.perf_counter()
-        pixels = self.capturer.grab(area.x, area.y, area.width, area.height)
+        pixels = self._grab(area)
         t1 = time.perf_counter()
-        dirty = dirty_tiles(self._previous, pixels)
+        dirty = self._dirty(area, pixels)
         t2 = time.perf_counter()
         self.timings.capture, self.timings.dirty = (t1 - t0) * 1000, (t2 - t1) * 1000
-        changed = bool(dirty.any())
+        changed = any(any(row) for row in dirty)
         if not changed and not want_keyframe:
             self.timings.skipped += 1
             return None
         if changed and time.monotonic() - self._last_keyframe >= KEYFRAME_INTERVAL:
             want_keyframe = True
         message: VideoFrame | TileFrame
-        if settings.codec == "h264":
-            assert self._h264 is not None
+        if self._h264 is not None:
+            assert not isinstance(pixels, bytes)
             data, keyframe = self._h264.encode(pixels, captured_at, want_keyframe)
             if not data:
                 return None
@@ -132,7 +150,7 @@ class FrameProducer:
             keyframe = want_keyframe or len(rects) > MAX_TILES
             if keyframe:
                 rects = [(0, 0, area.width, area.height)]
-            tiles = self._jpeg.encode_tiles(pixels, rects)
+            tiles = self._jpeg.encode_tiles(pixels, rects, (area.width, area.height))
             message = TileFrame(
                 seq=self._seq, keyframe=keyframe, width=area.width, height=area.height,
                 tiles=tiles, monitor=area.monitor, captured_at=captured_at, input_seq=seq_before,
@@ -153,13 +171,29 @@ class FrameProducer:
         self.timings.bytes += size
         return message
 
+    def _grab(self, area: Area) -> Pixels:
+        if self.plain:
+            return self.capturer.grab_bgra(area.x, area.y, area.width, area.height)
+        return self.capturer.grab(area.x, area.y, area.width, area.height)
+
+    def _dirty(self, area: Area, pixels: Pixels) -> Mask:
+        previous = self._previous
+        if isinstance(pixels, bytes):
+            before = previous if isinstance(previous, bytes) else None
+            return dirty_tiles_bytes(before, pixels, area.width, area.height)
+        return dirty_tiles(None if isinstance(previous, bytes) else previous, pixels)
+
     def _reset(self, area: Area, settings: StreamSettings) -> None:
         self.close()
         self._area, self._codec, self._quality = area, settings.codec, settings.quality
         self._previous = None
-        if settings.codec == "h264":
+        if settings.codec == "h264" and h264_available() and not self.plain:
+            from guruconnect.agent.desktop.encode.h264 import H264Encoder
+
             self._h264 = H264Encoder(area.width, area.height, settings.quality)
         else:
+            if settings.codec == "h264":
+                log.info("no H.264 encoder in this runtime (no PyAV): sending JPEG tiles")
             self._jpeg = JpegEncoder(settings.quality)
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from guruconnect.agent.desktop.capture import CaptureBackend, Capturer, open_cap
 from guruconnect.agent.desktop.clipboard import Clipboard, ClipboardBackendName, open_clipboard
 from guruconnect.agent.desktop.clipboard.sync import ClipboardSync
 from guruconnect.agent.desktop.control import InputController
+from guruconnect.agent.desktop.encode import available_codecs
 from guruconnect.agent.desktop.input import InputBackend, InputInjector, open_injector
 from guruconnect.agent.desktop.stream import FrameProducer, Streamer
 from guruconnect.agent.desktop.typing import Typist
@@ -166,7 +167,7 @@ async def serve(
     ws: ClientConnection, session_id: str, token: bytes, session: Session, stop: asyncio.Event
 ) -> None:
     """Hello, monitors, then frames out and input in, until the socket or ``stop`` ends it."""
-    await ws.send(encode(MediaHello(session_id=session_id, token=token)))
+    await ws.send(encode(MediaHello(session_id=session_id, token=token, codecs=available_codecs())))
     await ws.send(encode(Monitors(monitors=session.monitors)))
 
     async def send(message: VideoFrame | TileFrame) -> None:

@@ -1,5 +1,6 @@
-"""The one-time agent's process: Tk in the main thread, the link in an asyncio thread,
-signals turned into "end the session", and self-removal on every way out.
+"""The one-time agent's process: the window (Tk; native Win32 on Windows) in the main
+thread, the link in an asyncio thread, signals turned into "end the session", and
+self-removal on every way out.
 
 Exit codes: 0 the session ran and ended, 1 it could not start (config, no display,
 no Tk), 2 the command line is wrong.
@@ -16,8 +17,10 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from guruconnect.agent.support.cleanup import DIR_MARKER, RemovalRefused, SelfRemoval
 from guruconnect.agent.support.config import (
@@ -26,6 +29,8 @@ from guruconnect.agent.support.config import (
     load_support_config,
     parse_support_config,
 )
+from guruconnect.agent.support.state import LINK_DONE
+from guruconnect.protocol.support import ChatSend, Consent
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 LINK_JOIN_TIMEOUT = 15.0
@@ -101,23 +106,53 @@ def config_from_exe(path: Path) -> SupportConfig:
     return parse_support_config(blob, source=str(path))
 
 
-def run(cfg: SupportConfig, run_dir: Path) -> int:
+class Window(Protocol):
+    """window.py (Tk) and window_win32.py (Win32) both offer this."""
+
+    def request_end(self) -> None: ...
+
+    def mainloop(self) -> None: ...
+
+
+class WindowUnavailable(Exception):
+    """No window can open here (no Tk, no display); the message says why."""
+
+
+def open_window(
+    title: str,
+    events: queue.Queue[object],
+    submit: Callable[[Consent | ChatSend], None],
+    end: Callable[[], None],
+) -> Window:
+    """The platform's window: native Win32 on Windows (the embeddable CPython has no
+    Tk), Tk elsewhere."""
+    if sys.platform == "win32":
+        from guruconnect.agent.support.window_win32 import Win32SupportWindow
+
+        try:
+            return Win32SupportWindow(title, events, submit, end)
+        except OSError as exc:
+            raise WindowUnavailable(f"cannot open the window: {exc}") from exc
     try:
         import tkinter as tk
     except ImportError:
-        log.error(
+        raise WindowUnavailable(
             "Python's Tk support is missing; on Debian or Ubuntu it is the package python3-tk"
-        )
-        return EXIT_FAILED
-    from guruconnect.agent.support.desktop import SupportDesktop
-    from guruconnect.agent.support.link import SupportLink
-    from guruconnect.agent.support.window import LINK_DONE, SupportWindow
+        ) from None
+    from guruconnect.agent.support.window import SupportWindow
 
     try:
         root = tk.Tk(className="GuruConnectSupport")
     except tk.TclError as exc:
-        log.error("cannot open the window (is there a graphical display?): %s", exc)
-        return EXIT_FAILED
+        raise WindowUnavailable(
+            f"cannot open the window (is there a graphical display?): {exc}"
+        ) from exc
+    return SupportWindow(root, title, events, submit, end)
+
+
+def run(cfg: SupportConfig, run_dir: Path) -> int:
+    from guruconnect.agent.support.desktop import SupportDesktop
+    from guruconnect.agent.support.link import SupportLink
 
     events: queue.Queue[object] = queue.Queue()
     desktop = SupportDesktop(cfg, run_dir)
@@ -131,10 +166,14 @@ def run(cfg: SupportConfig, run_dir: Path) -> int:
         finally:
             events.put(LINK_DONE)
 
-    window = SupportWindow(root, cfg.portal_name, events, link.submit, link.end)
+    try:
+        window = open_window(cfg.portal_name, events, link.submit, link.end)
+    except WindowUnavailable as exc:
+        log.error("%s", exc)
+        return EXIT_FAILED
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        # Runs in the main thread between Tk events (the window polls every 50 ms).
+        # Runs in the main thread between window events (each window polls every 50 ms).
         log.info("%s: ending the session", signal.Signals(signum).name)
         window.request_end()
 
@@ -147,7 +186,7 @@ def run(cfg: SupportConfig, run_dir: Path) -> int:
     worker.start()
     log.info("support agent started (pid %d)", os.getpid())
     try:
-        root.mainloop()
+        window.mainloop()
     finally:
         link.end()  # the window went away some other way: the session ends with it
         worker.join(LINK_JOIN_TIMEOUT)

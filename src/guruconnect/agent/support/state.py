@@ -21,6 +21,12 @@ from guruconnect.protocol.support import (
 
 ConsentState = Literal["pending", "allowed", "denied"]
 
+# Both windows' colours: the buttons must be easy to tell apart at a glance.
+ALLOW_BG, DENY_BG, END_BG = "#1e7b34", "#b3261e", "#44474e"
+ENTRY_BG, CHAT_BG = "#fffdf0", "#f3f6fb"
+# Put on the window's queue by the link thread when it has finished (both windows).
+LINK_DONE = object()
+
 END_MESSAGES = {
     "ended_by_technician": "The technician ended the session.",
     "ended_by_guest": "You ended the session.",
@@ -166,3 +172,17 @@ def format_line(line: ChatLine) -> str:
     stamp = time.strftime("%H:%M", time.localtime(line.at))
     who = "You" if line.sender == "guest" else (line.author or "Technician")
     return f"[{stamp}] {who}: {line.text}"
+
+
+def consent_question(s: SupportState) -> str:
+    return f"{s.technician or 'The technician'} asks to see and control this screen. Allow it?"
+
+
+def sharing_text(s: SupportState) -> str:
+    if s.consent == "pending":
+        return ""
+    if s.consent == "denied":
+        return "Screen access: denied. The technician cannot see this screen."
+    if s.desktop_active:
+        return "Screen access: allowed. The technician is viewing this screen now."
+    return "Screen access: allowed."

@@ -1,4 +1,5 @@
 """The small window the end user sees: who is helping, Allow/Deny, chat, End session.
+This one is Tk (Linux); window_win32.py is its Windows twin, driven the same way.
 
 Tk runs in the main thread; the link runs in an asyncio thread. The link's events
 arrive on a ``queue.Queue`` that ``_poll`` drains every POLL_MS; the user's actions go
@@ -14,20 +15,25 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import scrolledtext
 
-from guruconnect.agent.support.state import SupportState, chat_text, format_line
+from guruconnect.agent.support.state import (
+    ALLOW_BG,
+    CHAT_BG,
+    DENY_BG,
+    END_BG,
+    ENTRY_BG,
+    LINK_DONE,
+    SupportState,
+    chat_text,
+    consent_question,
+    format_line,
+    sharing_text,
+)
 from guruconnect.protocol.support import ChatSend, Consent
 
 log = logging.getLogger("guruconnect.agent.support")
 
 POLL_MS = 50
 FINAL_LINGER_MS = 5000  # the closing message stays this long, then the window goes
-# Distinct colours: the buttons must be easy to tell apart at a glance.
-ALLOW_BG = "#1e7b34"
-DENY_BG = "#b3261e"
-END_BG = "#44474e"
-ENTRY_BG = "#fffdf0"
-CHAT_BG = "#f3f6fb"
-LINK_DONE = object()  # put on the queue by the link thread when it has finished
 
 
 class SupportWindow:
@@ -53,6 +59,9 @@ class SupportWindow:
         self._build()
         self.render()
         root.after(POLL_MS, self._poll)
+
+    def mainloop(self) -> None:
+        self.root.mainloop()
 
     def _build(self) -> None:
         self.technician = tk.Label(self.root, font=("TkDefaultFont", 12, "bold"), anchor="w")
@@ -160,15 +169,12 @@ class SupportWindow:
         self.technician.configure(text=f"Technician: {s.technician_label}")
         self.status.configure(text=s.status)
         if s.consent_prompt_visible:
-            self.question.configure(
-                text=f"{s.technician or 'The technician'} asks to see and control this "
-                "screen. Allow it?"
-            )
+            self.question.configure(text=consent_question(s))
             self.consent.pack(fill="x", padx=10, pady=4, after=self.status)
             self.sharing.pack_forget()
         else:
             self.consent.pack_forget()
-            self.sharing.configure(text=_sharing_text(s))
+            self.sharing.configure(text=sharing_text(s))
             self.sharing.pack(fill="x", padx=10, pady=4, after=self.status)
         self._render_chat()
         if s.finished:
@@ -192,13 +198,3 @@ class SupportWindow:
         self.chat.configure(state="disabled")
         self.chat.see("end")
         self._shown = ids
-
-
-def _sharing_text(s: SupportState) -> str:
-    if s.consent == "pending":
-        return ""
-    if s.consent == "denied":
-        return "Screen access: denied. The technician cannot see this screen."
-    if s.desktop_active:
-        return "Screen access: allowed. The technician is viewing this screen now."
-    return "Screen access: allowed."

@@ -11,7 +11,7 @@ from PIL import Image
 
 from guruconnect.agent.desktop.encode.h264 import H264Encoder
 from guruconnect.agent.desktop.encode.jpeg import JpegEncoder
-from guruconnect.agent.desktop.tiles import dirty_tiles, merge_rects
+from guruconnect.agent.desktop.tiles import dirty_tiles, dirty_tiles_bytes, merge_rects
 
 
 def desktop(height: int = 1080, width: int = 1920) -> np.ndarray:
@@ -44,6 +44,24 @@ def test_dirty_tiles_find_changes_including_partial_edge_tiles() -> None:
     for _ in range(10):
         dirty_tiles(before, after)
     assert (time.perf_counter() - started) / 10 < 0.02  # ~1 ms; generous for CI
+
+
+def test_dirty_tiles_bytes_agree_with_numpy() -> None:
+    """The numpy-free comparison (runtimes without numpy) finds exactly the same tiles."""
+    before = desktop()
+    after = before.copy()
+    after[70, 130] = (1, 2, 3, 255)
+    after[1079, 1919] = (9, 9, 9, 255)
+    after[130:200, 0:300] = (5, 5, 5, 255)
+    after[64, 63] = (0, 0, 0, 0)  # the last pixel of a tile, the first row of the next
+    want = dirty_tiles(before, after)
+    got = dirty_tiles_bytes(before.tobytes(), after.tobytes(), 1920, 1080)
+    assert np.array_equal(np.array(got), want)
+    assert merge_rects(got, 1920, 1080) == merge_rects(want, 1920, 1080)
+    same = dirty_tiles_bytes(before.tobytes(), before.tobytes(), 1920, 1080)
+    assert not any(any(row) for row in same)
+    assert all(all(row) for row in dirty_tiles_bytes(None, after.tobytes(), 1920, 1080))
+    assert dirty_tiles_bytes(b"\0" * 40 * 4, b"\1" * 40 * 4, 10, 4) == [[True]]
 
 
 def decode_h264(stream: bytes) -> list[np.ndarray]:
@@ -86,6 +104,14 @@ def test_h264_pads_odd_sizes() -> None:
     (got,) = decode_h264(data)
     assert got.shape == (78, 102, 4)  # the viewer crops to width x height
     assert np.abs(got[:77, :101, :3].astype(int) - frame[..., :3]).mean() < 8
+
+
+def test_jpeg_tiles_from_raw_bytes_equal_those_from_an_array() -> None:
+    frame = desktop()
+    rects = [(192, 64, 448, 256), (0, 1024, 64, 56)]
+    encoder = JpegEncoder("balanced")
+    from_array = encoder.encode_tiles(frame, rects)
+    assert encoder.encode_tiles(frame.tobytes(), rects, (1920, 1080)) == from_array
 
 
 def test_jpeg_tiles_decode_to_the_right_pixels() -> None:

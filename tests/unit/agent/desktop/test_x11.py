@@ -182,3 +182,30 @@ def test_frame_producer_sends_only_changes(x_display: str, observer: Display) ->
     finally:
         producer.close()
         capturer.close()
+
+
+def test_frame_producer_without_numpy_sends_jpeg_tiles(x_display: str, observer: Display) -> None:
+    """``plain``: what a runtime without numpy and PyAV does (the Windows one-time support
+    EXE): raw bytes compared in Python, JPEG tiles even when the viewer asks for H.264."""
+    capturer = open_capturer("x11", x_display)
+    producer = FrameProducer(capturer, plain=True)
+    monitors = capturer.monitors()
+    try:
+        h264 = StreamSettings(codec="h264", max_fps=30)
+        first = producer.produce(h264, monitors, False, lambda: 7)
+        assert isinstance(first, TileFrame) and first.keyframe
+        assert [(t.x, t.y, t.width, t.height) for t in first.tiles] == [(0, 0, 1280, 720)]
+        assert producer.produce(h264, monitors, False, lambda: 7) is None  # nothing changed
+        window = fill_window(observer, 130, 70, 10, 10, (0, 255, 0))
+        for _ in range(50):
+            frame = producer.produce(h264, monitors, False, lambda: 8)
+            if frame is not None:
+                break
+            time.sleep(0.02)
+        assert isinstance(frame, TileFrame) and not frame.keyframe
+        assert [(t.x, t.y, t.width, t.height) for t in frame.tiles] == [(128, 64, 64, 64)]
+        window.destroy()  # type: ignore[attr-defined]
+        observer.sync()
+    finally:
+        producer.close()
+        capturer.close()

@@ -1,4 +1,5 @@
-"""What the window shows, without Tk: consent prompt, chat history, reconnects, the end."""
+"""What either window (Tk, Win32) shows, without a window: consent prompt, chat history,
+reconnects, the end."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from guruconnect.agent.support.state import (
     Failed,
     SupportState,
     chat_text,
+    consent_question,
     format_line,
+    sharing_text,
 )
 from guruconnect.protocol.support import (
     MAX_CHAT_CHARS,
@@ -101,3 +104,19 @@ def test_chat_text_and_format() -> None:
         chat_text("x" * (MAX_CHAT_CHARS + 1))
     assert format_line(line(1, "guest", "help")).endswith("You: help")
     assert format_line(line(2, "technician", "ok")).endswith("bob: ok")
+
+
+def test_the_question_and_the_screen_access_line() -> None:
+    s = SupportState()
+    assert consent_question(s).startswith("The technician asks to see and control")
+    s.apply(welcome(tech="bob"))
+    assert consent_question(s) == "bob asks to see and control this screen. Allow it?"
+    assert sharing_text(s) == ""  # the question is shown instead
+    s.choose(True)
+    assert sharing_text(s) == "Screen access: allowed."
+    s.apply(DesktopActive(True))
+    assert "viewing this screen now" in sharing_text(s)
+    denied = SupportState()
+    denied.apply(welcome())
+    denied.choose(False)
+    assert sharing_text(denied).startswith("Screen access: denied.")

@@ -50,6 +50,10 @@ class Capturer(Protocol):
         """Pixels of that rectangle: shape (height, width, 4), BGRA, C-contiguous."""
         ...
 
+    def grab_bgra(self, x: int, y: int, width: int, height: int) -> bytes:
+        """The same pixels as raw BGRA rows (``width * 4`` bytes each), without numpy."""
+        ...
+
     def close(self) -> None: ...
 
 

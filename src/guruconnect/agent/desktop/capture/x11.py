@@ -54,6 +54,13 @@ class X11Capturer:
         ]
 
     def grab(self, x: int, y: int, width: int, height: int) -> NDArray[np.uint8]:
+        raw = self._shot(x, y, width, height)
+        return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+
+    def grab_bgra(self, x: int, y: int, width: int, height: int) -> bytes:
+        return bytes(self._shot(x, y, width, height))
+
+    def _shot(self, x: int, y: int, width: int, height: int) -> bytearray:
         area = {"left": x, "top": y, "width": width, "height": height}
         try:
             shot = self._mss.grab(area)
@@ -63,7 +70,7 @@ class X11Capturer:
             self._mss.close()
             self._mss = self._open()
             shot = self._mss.grab(area)
-        return np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+        return shot.raw
 
     def close(self) -> None:
         self._mss.close()

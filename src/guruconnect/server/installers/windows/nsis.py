@@ -5,8 +5,9 @@
   whatever flags it was given, so ``setup.exe /S --site "New York"`` overrides and a
   re-run with flags only reconfigures), registers and starts the service, and adds an
   uninstaller and an Add/Remove Programs entry;
-- the **one-time support EXE** extracts the runtime to a private temp folder, runs the
-  support agent (``--config-exe <itself>``), and deletes that folder and itself after.
+- the **one-time support EXE** extracts the runtime (less what a one-time agent never
+  uses: support_tree.py) to a private temp folder, runs the support agent
+  (``--config-exe <itself>``), and deletes that folder and itself after.
 
 Each is built and Authenticode-signed once per release (``codesign.py``); the config is
 baked per request into the signature's certificate table (``protocol/pe_certtable.py``).
@@ -14,26 +15,15 @@ baked per request into the signature's certificate table (``protocol/pe_certtabl
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Literal
 
-from guruconnect.server.installers.windows import layout
+from guruconnect.server.installers.windows import layout, support_tree
 
 MAKENSIS_TIMEOUT = 1800
 INSTALL_MODULE = "guruconnect.agent.install.windows"
-# Left out of the one-time support EXE (it runs once, attended, never as a service):
-# pywin32's IDE, docs, COM extensions and service host, SQLite, Pillow's optional
-# AVIF/WebP/colour-management/font modules (imported only when such a file is opened),
-# and the packages' own tests. PyAV and numpy stay: the desktop stream imports them.
-SUPPORT_SKIP_NAMES = frozenset({
-    "pythonservice.exe", "PyWin32.chm", "pythonwin", "adodbapi", "isapi", "win32comext",
-    "sqlite3.dll", "_sqlite3.pyd", "tests", "testing", "__pycache__", "_pyinstaller",
-})  # fmt: skip
-SUPPORT_SKIP_PREFIXES = ("_avif.", "_webp.", "_imagingcms.", "_imagingft.")
 
 
 class NsisError(Exception):
@@ -204,28 +194,11 @@ def build_setup(
     return target
 
 
-def _support_skip(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in SUPPORT_SKIP_NAMES or n.startswith(SUPPORT_SKIP_PREFIXES)}
-
-
-def support_tree(runtime: Path, target: Path) -> Path:
-    """The runtime minus what the one-time agent never uses (hard links, no copying)."""
-    shutil.copytree(runtime, target, ignore=_support_skip, copy_function=_link_or_copy)
-    return target
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system
-        shutil.copyfile(source, target)
-
-
 def build_support(
     runtime: Path, target: Path, version: tuple[int, int, int], compression: Compression = "lzma"
 ) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".nsis-") as work:
-        tree = support_tree(runtime, Path(work) / "runtime")
+        tree = support_tree.support_tree(runtime, Path(work) / "runtime")
         makensis(support_script(tree, target, version), Path(work), compression)
     return target
