@@ -19,6 +19,12 @@ The setup EXE (NSIS): ``/S --site ...`` installs, enrolls and starts the service
 machine comes online with that site); run again with ``/S --tag ...`` it changes only the
 metadata; its uninstaller removes the service, the files and the config.
 
+The one-time support EXE, as the portal serves it: run as downloaded, it unpacks,
+reads its join config from its own certificate table, joins the session (the
+technician sees the guest connected), and when the technician ends the session the
+agent exits and the EXE deletes its unpacked files and itself. (Its consent window is
+driven by test_windows_support_agent.py.)
+
 Each test boots its own prefix (a service registered for automatic start would start in
 every later Wine test of a shared one).
 """
@@ -36,6 +42,7 @@ import httpx
 import pytest
 
 from guruconnect.server.installers.windows import layout, msi
+from tests.support.guest import create_session, portal_join, session_info, wait_status
 from tests.support.server import ServerProcess
 from tests.support.system import ensure_command
 from tests.support.users import SignedIn, sign_in
@@ -280,3 +287,51 @@ def test_setup_exe_installs_runs_reconfigures_and_uninstalls_under_wine(
              timeout=ONLINE_TIMEOUT)  # fmt: skip
     wait_for(lambda: online_machine(admin, agent_id) is None, "the machine offline",
              timeout=ONLINE_TIMEOUT)  # fmt: skip
+
+
+@pytest.mark.timeout(3600)  # the first support EXE download of a run builds its base
+def test_support_exe_joins_and_removes_itself_under_wine(
+    prefix: WinePrefix,
+    windows_runtime: Path,
+    server_factory: Callable[..., ServerProcess],
+    agent_cache: Path,
+    codesign_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    ensure_command("makensis", "nsis")
+    server = server_factory(
+        "sqlite",
+        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
+    )
+    tech = sign_in(server, "technician")
+    made = create_session(tech, name="printer trouble")
+    session_id = str(made["id"])
+    token = portal_join(server, str(made["code"]))
+    r = server.client(origin=False).get(f"/portal/agent/{token}/windows", timeout=MSI_TIMEOUT)
+    assert r.status_code == 200, r.text
+    exe = tmp_path / "guruconnect-support.exe"
+    exe.write_bytes(r.content)
+    temp = prefix.path / "drive_c" / "users"
+
+    def unpacked() -> list[Path]:
+        return [p for p in temp.rglob("pythonw.exe") if "GuruConnect" not in p.parts]
+
+    proc = subprocess.Popen(
+        [prefix.wine, exe.name], cwd=tmp_path, env=prefix.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_status(tech, session_id, lambda s: bool(s["agent_connected"]), "joined", 180)
+        assert unpacked(), "the EXE unpacked no runtime under C:\\users"
+        r = tech.post(f"/api/v1/support-sessions/{session_id}/end")
+        assert r.status_code == 200, r.text
+        assert proc.wait(120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    wait_for(lambda: not exe.exists(), "the EXE deleted itself", timeout=60)
+    assert unpacked() == []
+    assert session_info(tech, session_id)["status"] == "ended"

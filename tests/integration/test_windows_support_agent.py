@@ -9,9 +9,9 @@ runtime: the files the EXE extracts) and the EXE's entry, ``-m guruconnect.agent
 differences, both for the test's sake: python.exe instead of pythonw.exe (so that its log
 comes back on a pipe), and ``--config FILE`` instead of ``--config-exe`` (the EXE itself,
 built by makensis and signed, is what test_windows_installers.py bakes and reads the
-config from). The EXE is not run: makensis makes 32-bit stubs, and Debian's wine64
-without the i386 multiarch wine32 cannot start them (it says so and exits). ``--remove``
-is given an extracted directory as the EXE's bootstrap would.
+config from, and what test_windows_installers_wine.py runs as downloaded: it joins, ends
+and deletes itself). ``--remove`` is given an extracted directory as the EXE's bootstrap
+would.
 
 The user's side is tests/windows/support_window_driver.py, a separate Windows process:
 it finds the window by class and its controls by id, clicks with SendInput and types

@@ -47,6 +47,7 @@ VIAddVersionKey /LANG=1033 "ProductVersion" "{dotted}"
 VIAddVersionKey /LANG=1033 "LegalCopyright" "AGPL-3.0-or-later"
 """
 
+
 # A 64-bit stub like what it carries (the runtime is x64 only): a 32-bit stub would
 # need WOW64, which Server Core can lack and Wine without wine32 has not.
 TARGET = "Target amd64-unicode"
