@@ -2,6 +2,8 @@
 
 The MSI, with Windows Installer doing the work:
 
+0. a revoked installer's MSI fails with the server's reason and rolls back completely;
+
 1. ``msiexec /i guruconnect-agent.msi /qn SITE=...`` installs the real runtime; its
    deferred custom action runs the embedded Python, which enrolls against a real server;
 2. the service (pywin32's pythonservice.exe, registered by the MSI's ServiceInstall and
@@ -63,6 +65,25 @@ def prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WinePrefix]:
         yield made
 
 
+@pytest.fixture
+def server(
+    server_factory: Callable[..., ServerProcess],
+    agent_cache: Path,
+    windows_runtime: Path,
+    codesign_env: dict[str, str],
+) -> ServerProcess:
+    """A server that builds Windows installers (the bases are shared across the run)."""
+    for command, package in (("wixl", "wixl"), ("msibuild", "msitools"),
+                             ("msiinfo", "msitools"), ("makensis", "nsis")):  # fmt: skip
+        ensure_command(command, package)
+    return server_factory(
+        "sqlite",
+        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
+        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
+        **codesign_env,
+    )
+
+
 def wine(
     prefix: WinePrefix, *args: str, timeout: float = MSI_TIMEOUT, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -73,14 +94,14 @@ def wine(
 
 
 def msiexec(
-    prefix: WinePrefix, action: str, package: Path, *properties: str
+    prefix: WinePrefix, action: str, package: Path, *properties: str, succeed: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """``msiexec ACTION PACKAGE /qn`` with a verbose log, which a failure shows."""
+    """``msiexec ACTION PACKAGE /qn`` with a verbose log, which a surprise shows."""
     log = prefix.path / "drive_c" / "msiexec.log"
     log.unlink(missing_ok=True)
     done = wine(prefix, "msiexec", action, prefix.windows_path(package), "/qn",
                 "/l*v", r"C:\msiexec.log", *properties)  # fmt: skip
-    if done.returncode != 0:
+    if (done.returncode == 0) != succeed:
         text = log.read_bytes().decode("utf-8", errors="replace").replace("\0", "")
         pytest.fail(f"msiexec {action} exited {done.returncode}\nstdout: {done.stdout}\n"
                     f"stderr: {done.stderr}\nlog (end):\n{text[-6000:]}")  # fmt: skip
@@ -139,22 +160,8 @@ def baked_envelope(package: Path) -> bytes:
 
 @pytest.mark.timeout(3600)  # the first MSI download of a run builds its base
 def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wine(
-    prefix: WinePrefix,
-    windows_runtime: Path,
-    server_factory: Callable[..., ServerProcess],
-    agent_cache: Path,
-    codesign_env: dict[str, str],
-    tmp_path: Path,
+    prefix: WinePrefix, server: ServerProcess, windows_runtime: Path, tmp_path: Path
 ) -> None:
-    ensure_command("wixl", "wixl")
-    ensure_command("msibuild", "msitools")
-    ensure_command("msiinfo", "msitools")
-    server = server_factory(
-        "sqlite",
-        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
-        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
-        **codesign_env,
-    )
     admin = sign_in(server)
     made = admin.post("/api/v1/installers", json={
         "company": "Glaztech Industries", "site": "Phoenix", "tag": "VIP",
@@ -168,6 +175,22 @@ def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wi
     program_files = prefix.path / "drive_c" / "Program Files" / layout.INSTALL_DIR
     data = prefix.path / "drive_c" / "ProgramData" / layout.DATA_DIR
     config, log = data / "agent.json", data / "logs" / "agent.log"
+
+    # 0. A revoked installer's MSI: the enroll step fails with the server's reason and
+    # the install rolls back, leaving nothing behind.
+    revoked = admin.post("/api/v1/installers", json={"company": "Glaztech Industries"}).json()
+    r = server.client(origin=False).get(
+        str(httpx.URL(revoked["windows_msi_url"]).path), timeout=MSI_TIMEOUT
+    )
+    assert r.status_code == 200, r.text
+    refused = tmp_path / "revoked.msi"
+    refused.write_bytes(r.content)
+    assert admin.delete(f"/api/v1/installers/{revoked['id']}").status_code == 204
+    # (Windows Installer exits 1603 there; Wine's msiexec 91.)
+    done = msiexec(prefix, "/i", refused, succeed=False)
+    assert "enrollment failed" in done.stderr and "revoked" in done.stderr.lower(), done
+    assert service_state(prefix) == "" and installed_versions(prefix) == []
+    assert not (program_files / "python.exe").exists() and not config.exists()
 
     # 1-2. Install silently, with a public property overriding the baked site.
     started = time.monotonic()
@@ -231,20 +254,8 @@ def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wi
 
 @pytest.mark.timeout(3600)  # the first EXE download of a run builds its base
 def test_setup_exe_installs_runs_reconfigures_and_uninstalls_under_wine(
-    prefix: WinePrefix,
-    windows_runtime: Path,
-    server_factory: Callable[..., ServerProcess],
-    agent_cache: Path,
-    codesign_env: dict[str, str],
-    tmp_path: Path,
+    prefix: WinePrefix, server: ServerProcess, tmp_path: Path
 ) -> None:
-    ensure_command("makensis", "nsis")
-    server = server_factory(
-        "sqlite",
-        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
-        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
-        **codesign_env,
-    )
     admin = sign_in(server)
     made = admin.post("/api/v1/installers", json={
         "company": "Glaztech Industries", "site": "Phoenix", "tag": "VIP",
@@ -291,20 +302,8 @@ def test_setup_exe_installs_runs_reconfigures_and_uninstalls_under_wine(
 
 @pytest.mark.timeout(3600)  # the first support EXE download of a run builds its base
 def test_support_exe_joins_and_removes_itself_under_wine(
-    prefix: WinePrefix,
-    windows_runtime: Path,
-    server_factory: Callable[..., ServerProcess],
-    agent_cache: Path,
-    codesign_env: dict[str, str],
-    tmp_path: Path,
+    prefix: WinePrefix, server: ServerProcess, tmp_path: Path
 ) -> None:
-    ensure_command("makensis", "nsis")
-    server = server_factory(
-        "sqlite",
-        GURU_SUPPORT_AGENT_CACHE_DIR=str(agent_cache),
-        GURU_WINDOWS_RUNTIME_DIR=str(windows_runtime),
-        **codesign_env,
-    )
     tech = sign_in(server, "technician")
     made = create_session(tech, name="printer trouble")
     session_id = str(made["id"])
