@@ -54,7 +54,7 @@ def test_sendinput_reaches_a_window(test_runtime: Path, wine_session: WinePrefix
 
 def test_clipboard_round_trip(test_runtime: Path, wine_session: WinePrefix) -> None:
     out = _inner(wine_session, test_runtime, "test_clipboard.py")
-    assert "3 passed" in out, out
+    assert "4 passed" in out, out
 
 
 def test_gdi_capture_sees_a_window(test_runtime: Path, wine_session: WinePrefix) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 import threading
+from pathlib import Path
 
 import win32clipboard
 
-from guruconnect.agent.desktop.clipboard import open_clipboard
+from guruconnect.agent.desktop.clipboard import copied_files, open_clipboard
 
 TEXT = "Grüße 😀 from the technician\r\nline two"
 HTML = "<b>bold</b> & <i>ünïcode</i>".encode()
@@ -77,5 +79,41 @@ def test_html_round_trip() -> None:
         finally:
             win32clipboard.CloseClipboard()
         assert clipboard.read() == {"html": HTML}
+    finally:
+        clipboard.close()
+
+
+def _explorer_copies(paths: list[str]) -> None:
+    """What Explorer puts on the clipboard for Ctrl+C on files: CF_HDROP, a DROPFILES
+    header (pFiles=20, fWide=1) then the paths in UTF-16, each NUL-ended, and one more NUL."""
+    header = struct.pack("<IiiII", 20, 0, 0, 0, 1)
+    names = "".join(p + "\0" for p in paths) + "\0"
+    win32clipboard.OpenClipboard()
+    try:
+        win32clipboard.EmptyClipboard()
+        win32clipboard.SetClipboardData(
+            win32clipboard.CF_HDROP, header + names.encode("utf-16-le")
+        )
+    finally:
+        win32clipboard.CloseClipboard()
+
+
+def test_files_copied_in_explorer_are_offered_with_kinds_and_sizes(tmp_path: Path) -> None:
+    folder = tmp_path / "Prüfung Q3"
+    folder.mkdir()
+    report = folder / "Bericht 50% #1.txt"
+    report.write_bytes(b"x" * 1234)
+    paths = [str(report), str(folder)]
+    clipboard = open_clipboard("windows")
+    try:
+        _explorer_copies(paths)
+        item = clipboard.read()
+        assert item is not None and "files" in item, item
+        assert copied_files.paths_from_uri_list(item["files"]) == paths
+        offered = copied_files.describe(copied_files.paths_from_uri_list(item["files"]))
+        assert offered is not None
+        assert [(f.path, f.kind, f.size) for f in offered.files] == [
+            (str(report), "file", 1234), (str(folder), "dir", 0)
+        ]
     finally:
         clipboard.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from guruconnect.agent.desktop.clipboard.copied_files import describe, paths_from_uri_list
+from guruconnect.agent.desktop.clipboard.copied_files import describe, paths_from_uri_list, uri_list
 from guruconnect.protocol.clipboard import MAX_COPIED_FILES
 
 
@@ -34,3 +34,15 @@ def test_describe_gives_kinds_and_sizes_and_drops_the_rest(tmp_path: Path) -> No
     assert describe([str(tmp_path / "gone")]) is None
     many = describe([str(tmp_path / "a.txt")] * (MAX_COPIED_FILES + 1))
     assert many is not None and many.truncated and len(many.files) == MAX_COPIED_FILES
+
+
+def test_windows_paths_round_trip_through_a_uri_list() -> None:
+    """Explorer's CF_HDROP paths travel as a URI list and come back as the same paths on
+    Windows; a UNC path (another host) is left out, and so are POSIX paths there."""
+    paths = [r"C:\Users\Zoë\Desk top\50% off #1.txt", r"D:\Data", r"c:\x\東京.xlsx"]
+    data = uri_list([*paths, r"\\fileserver\share\secret.doc"])
+    assert b"fileserver" not in data
+    assert paths_from_uri_list(data, windows=True) == paths
+    assert paths_from_uri_list(b"file:///etc/passwd\r\nfile:///C:/ok.txt", windows=True) == [
+        r"C:\ok.txt"
+    ]

@@ -1,6 +1,7 @@
 """Files copied in a file manager, as the clipboard offers them (``text/uri-list``, or
-GNOME's ``x-special/gnome-copied-files`` with a leading "copy"/"cut" line), turned into
-a ClipboardFiles message: absolute local paths with their kind and size.
+GNOME's ``x-special/gnome-copied-files`` with a leading "copy"/"cut" line; on Windows,
+Explorer's CF_HDROP, which the Windows backend hands over as the same URI list), turned
+into a ClipboardFiles message: absolute local paths with their kind and size.
 
 Only paths travel; the technician fetches the files through the file download endpoints,
 which check machines:files and the agent's file roots, and audit each transfer.
@@ -9,17 +10,32 @@ which check machines:files and the agent's file roots, and audit each transfer.
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
 import urllib.parse
 from collections.abc import Sequence
 
 from guruconnect.protocol.clipboard import MAX_COPIED_FILES, ClipboardFiles, CopiedFile
 
 MAX_PATH = 4096
+_DRIVE = re.compile(r"/[A-Za-z]:/")  # file:///C:/Users/... (RFC 8089)
 
 
-def paths_from_uri_list(data: bytes) -> list[str]:
-    """The local paths in a URI list; other schemes, remote hosts and oddities are left out."""
+def uri_list(paths: Sequence[str]) -> bytes:
+    """Windows paths (CF_HDROP) as a URI list; UNC paths, which name another host, are
+    left out, as paths_from_uri_list would."""
+    uris = []
+    for path in paths:
+        drive = path.replace("\\", "/")
+        if len(drive) > 2 and drive[1] == ":" and drive[0].isalpha():
+            uris.append("file:///" + urllib.parse.quote(drive, safe="/:"))
+    return "\r\n".join(uris).encode("ascii")
+
+
+def paths_from_uri_list(data: bytes, windows: bool = sys.platform == "win32") -> list[str]:
+    """The local paths in a URI list; other schemes, remote hosts and oddities are left out.
+    ``windows``: drive paths (``/C:/x``) become ``C:\\x``; POSIX ones are left out."""
     lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines()]
     if lines and lines[0] in ("copy", "cut"):
         lines = lines[1:]
@@ -31,7 +47,13 @@ def paths_from_uri_list(data: bytes) -> list[str]:
         if uri.scheme != "file" or uri.netloc not in ("", "localhost"):
             continue
         path = urllib.parse.unquote(uri.path)
-        if path.startswith("/") and "\x00" not in path and len(path) <= MAX_PATH:
+        if windows:
+            if not _DRIVE.match(path):
+                continue
+            path = path[1:].replace("/", "\\")
+        elif not path.startswith("/"):
+            continue
+        if "\x00" not in path and len(path) <= MAX_PATH:
             paths.append(path)
     return paths
 

@@ -2,7 +2,8 @@
 
 Formats: text (CF_UNICODETEXT, UTF-8 on the wire), html ("HTML Format", CF_HTML with its
 offset header, _cf_html.py) and png (the registered "PNG" format that browsers and
-Office use).
+Office use); read only, files (Explorer's CF_HDROP, passed on as a URI list of paths,
+copied_files.py).
 
 Two message-only windows: ``owner`` opens the clipboard for ``set``, so Windows records
 it as the clipboard owner; ``listener`` (in the watch thread) gets WM_CLIPBOARDUPDATE from
@@ -19,7 +20,13 @@ import time
 from collections.abc import Callable
 
 from guruconnect.agent.desktop._backends import BackendUnavailable
-from guruconnect.agent.desktop.clipboard import MAX_ITEM_BYTES, Item, TooLarge, _cf_html
+from guruconnect.agent.desktop.clipboard import (
+    MAX_ITEM_BYTES,
+    Item,
+    TooLarge,
+    _cf_html,
+    copied_files,
+)
 
 log = logging.getLogger("guruconnect.agent.desktop.clipboard")
 
@@ -99,6 +106,10 @@ if sys.platform == "win32":
                         item["html"] = _cf_html.decode(bytes(cb.GetClipboardData(self._html)))
                     if cb.IsClipboardFormatAvailable(self._png):
                         item["png"] = bytes(cb.GetClipboardData(self._png))
+                    if cb.IsClipboardFormatAvailable(cb.CF_HDROP):
+                        # Explorer's copy: a tuple of paths; passed on as a URI list.
+                        paths = [str(p) for p in cb.GetClipboardData(cb.CF_HDROP)]
+                        item["files"] = copied_files.uri_list(paths)
             size = sum(len(value) for value in item.values())
             if size > MAX_ITEM_BYTES:
                 raise TooLarge(size)
