@@ -84,6 +84,21 @@ def server(
     )
 
 
+def download(server: ServerProcess, url: str, target: Path) -> Path:
+    """A file from the server's public URLs (no sign-in), as a script would fetch it."""
+    r = server.client(origin=False).get(str(httpx.URL(url).path), timeout=MSI_TIMEOUT)
+    assert r.status_code == 200, r.text
+    target.write_bytes(r.content)
+    return target
+
+
+def installed_paths(prefix: WinePrefix) -> tuple[Path, Path, Path]:
+    """The install folder, the agent's config and the service's log, on the Linux side."""
+    data = prefix.path / "drive_c" / "ProgramData" / layout.DATA_DIR
+    program_files = prefix.path / "drive_c" / "Program Files" / layout.INSTALL_DIR
+    return program_files, data / "agent.json", data / "logs" / "agent.log"
+
+
 def wine(
     prefix: WinePrefix, *args: str, timeout: float = MSI_TIMEOUT, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -166,25 +181,13 @@ def test_msi_installs_runs_reboots_reconfigures_upgrades_and_uninstalls_under_wi
     made = admin.post("/api/v1/installers", json={
         "company": "Glaztech Industries", "site": "Phoenix", "tag": "VIP",
     }).json()  # fmt: skip
-    r = server.client(origin=False).get(
-        str(httpx.URL(made["windows_msi_url"]).path), timeout=MSI_TIMEOUT
-    )
-    assert r.status_code == 200, r.text
-    package = tmp_path / "guruconnect-agent.msi"
-    package.write_bytes(r.content)
-    program_files = prefix.path / "drive_c" / "Program Files" / layout.INSTALL_DIR
-    data = prefix.path / "drive_c" / "ProgramData" / layout.DATA_DIR
-    config, log = data / "agent.json", data / "logs" / "agent.log"
+    package = download(server, made["windows_msi_url"], tmp_path / "guruconnect-agent.msi")
+    program_files, config, log = installed_paths(prefix)
 
     # 0. A revoked installer's MSI: the enroll step fails with the server's reason and
     # the install rolls back, leaving nothing behind.
     revoked = admin.post("/api/v1/installers", json={"company": "Glaztech Industries"}).json()
-    r = server.client(origin=False).get(
-        str(httpx.URL(revoked["windows_msi_url"]).path), timeout=MSI_TIMEOUT
-    )
-    assert r.status_code == 200, r.text
-    refused = tmp_path / "revoked.msi"
-    refused.write_bytes(r.content)
+    refused = download(server, revoked["windows_msi_url"], tmp_path / "revoked.msi")
     assert admin.delete(f"/api/v1/installers/{revoked['id']}").status_code == 204
     # (Windows Installer exits 1603 there; Wine's msiexec 91.)
     done = msiexec(prefix, "/i", refused, succeed=False)
@@ -260,15 +263,8 @@ def test_setup_exe_installs_runs_reconfigures_and_uninstalls_under_wine(
     made = admin.post("/api/v1/installers", json={
         "company": "Glaztech Industries", "site": "Phoenix", "tag": "VIP",
     }).json()  # fmt: skip
-    r = server.client(origin=False).get(
-        str(httpx.URL(made["windows_exe_url"]).path), timeout=MSI_TIMEOUT
-    )
-    assert r.status_code == 200, r.text
-    setup = tmp_path / "guruconnect-agent-setup.exe"
-    setup.write_bytes(r.content)
-    program_files = prefix.path / "drive_c" / "Program Files" / layout.INSTALL_DIR
-    data = prefix.path / "drive_c" / "ProgramData" / layout.DATA_DIR
-    config, log = data / "agent.json", data / "logs" / "agent.log"
+    setup = download(server, made["windows_exe_url"], tmp_path / "guruconnect-agent-setup.exe")
+    program_files, config, log = installed_paths(prefix)
 
     done = wine(prefix, setup.name, "/S", "--site", "Wine Office", cwd=tmp_path)
     assert done.returncode == 0, (done.stdout, done.stderr)
@@ -308,10 +304,7 @@ def test_support_exe_joins_and_removes_itself_under_wine(
     made = create_session(tech, name="printer trouble")
     session_id = str(made["id"])
     token = portal_join(server, str(made["code"]))
-    r = server.client(origin=False).get(f"/portal/agent/{token}/windows", timeout=MSI_TIMEOUT)
-    assert r.status_code == 200, r.text
-    exe = tmp_path / "guruconnect-support.exe"
-    exe.write_bytes(r.content)
+    exe = download(server, f"/portal/agent/{token}/windows", tmp_path / "guruconnect-support.exe")
     temp = prefix.path / "drive_c" / "users"
 
     def unpacked() -> list[Path]:

@@ -43,8 +43,7 @@ if sys.platform == "win32":
     import win32service
     import win32serviceutil
 
-    from guruconnect.agent.config import AgentConfig, ConfigError, load_config
-    from guruconnect.agent.install.windows import config_path
+    from guruconnect.agent.config import AgentConfig, ConfigError, default_config_path, load_config
 
     log = logging.getLogger("guruconnect.agent.service")
 
@@ -69,7 +68,7 @@ if sys.platform == "win32":
             # Installed by this module or the MSI: a service option. By the setup EXE:
             # GURU_AGENT_CONFIG if set, else ProgramData as the shell resolves it.
             option = win32serviceutil.GetServiceCustomOption(SERVICE_NAME, CONFIG_OPTION)
-            path = Path(option) if option else config_path()
+            path = Path(option) if option else default_config_path()
             _log_to_file(path.parent / "logs" / LOG_NAME)
             log.info("service starting with %s", path)
             try:

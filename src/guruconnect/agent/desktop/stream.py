@@ -127,7 +127,8 @@ class FrameProducer:
         dirty = self._dirty(area, pixels)
         t2 = time.perf_counter()
         self.timings.capture, self.timings.dirty = (t1 - t0) * 1000, (t2 - t1) * 1000
-        changed = any(any(row) for row in dirty)
+        # numpy's any() on the array path: this runs for every captured frame.
+        changed = any(any(row) for row in dirty) if isinstance(dirty, list) else bool(dirty.any())
         if not changed and not want_keyframe:
             self.timings.skipped += 1
             return None

@@ -52,13 +52,6 @@ OVERRIDE_VALUES = {
 NSIS_SWITCHES = ("/S", "/NCRC")
 
 
-def config_path() -> Path:
-    """Where the service reads its config: ``GURU_AGENT_CONFIG`` if set, else
-    ProgramData\\GuruConnect\\agent.json as the shell resolves ProgramData (the MSI also
-    writes this path to the service's ``Parameters\\config``)."""
-    return default_config_path()
-
-
 def baked_from_exe(path: Path) -> InstallerConfig:
     try:
         with path.open("rb") as f:
@@ -230,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     out = Outcome()
-    path = args.config or config_path()
+    path = args.config or default_config_path()
     try:
         if args.command == "forget":
             forget(path, out)

@@ -7,6 +7,7 @@ server's id, so the history replayed after a reconnect never shows a line twice.
 
 from __future__ import annotations
 
+import queue
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -152,6 +153,22 @@ class SupportState:
         self.desktop_active = False
         self.final_message = message
         self.status = message
+
+
+def drain(events: queue.Queue[object], state: SupportState) -> tuple[bool, bool]:
+    """Fold what the link queued into ``state`` (both windows poll this): whether
+    anything changed, and whether the link has finished (LINK_DONE came)."""
+    changed = link_done = False
+    while True:
+        try:
+            event = events.get_nowait()
+        except queue.Empty:
+            return changed, link_done
+        changed = True
+        if event is LINK_DONE:
+            link_done = True
+        else:
+            state.apply(event)  # type: ignore[arg-type]
 
 
 def chat_text(raw: str) -> str | None:

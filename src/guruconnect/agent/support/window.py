@@ -21,10 +21,10 @@ from guruconnect.agent.support.state import (
     DENY_BG,
     END_BG,
     ENTRY_BG,
-    LINK_DONE,
     SupportState,
     chat_text,
     consent_question,
+    drain,
     format_line,
     sharing_text,
 )
@@ -143,17 +143,8 @@ class SupportWindow:
     # --- from the link -----------------------------------------------------------------
 
     def _poll(self) -> None:
-        changed = False
-        while True:
-            try:
-                event = self.events.get_nowait()
-            except queue.Empty:
-                break
-            changed = True
-            if event is LINK_DONE:
-                self.link_done = True
-            else:
-                self.state.apply(event)  # type: ignore[arg-type]
+        changed, done = drain(self.events, self.state)
+        self.link_done |= done
         if changed:
             self.render()
         if self.link_done and (self.closing or not self.state.finished):

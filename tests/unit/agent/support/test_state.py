@@ -3,9 +3,12 @@ reconnects, the end."""
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 
 from guruconnect.agent.support.state import (
+    LINK_DONE,
     Connected,
     Connecting,
     DesktopActive,
@@ -14,6 +17,7 @@ from guruconnect.agent.support.state import (
     SupportState,
     chat_text,
     consent_question,
+    drain,
     format_line,
     sharing_text,
 )
@@ -120,3 +124,16 @@ def test_the_question_and_the_screen_access_line() -> None:
     denied.apply(welcome())
     denied.choose(False)
     assert sharing_text(denied).startswith("Screen access: denied.")
+
+
+def test_drain_folds_queued_events_and_notices_the_link_ending() -> None:
+    events: queue.Queue[object] = queue.Queue()
+    state = SupportState()
+    assert drain(events, state) == (False, False)
+    events.put(Disconnected("Network lost", 2.0))
+    assert drain(events, state) == (True, False)
+    assert state.status == "Network lost. Reconnecting in 2 s…"
+    events.put(Failed("The join token was refused"))
+    events.put(LINK_DONE)
+    assert drain(events, state) == (True, True)
+    assert state.finished and events.empty()

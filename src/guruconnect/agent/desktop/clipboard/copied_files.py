@@ -25,11 +25,8 @@ _DRIVE = re.compile(r"/[A-Za-z]:/")  # file:///C:/Users/... (RFC 8089)
 def uri_list(paths: Sequence[str]) -> bytes:
     """Windows paths (CF_HDROP) as a URI list; UNC paths, which name another host, are
     left out, as paths_from_uri_list would."""
-    uris = []
-    for path in paths:
-        drive = path.replace("\\", "/")
-        if len(drive) > 2 and drive[1] == ":" and drive[0].isalpha():
-            uris.append("file:///" + urllib.parse.quote(drive, safe="/:"))
+    slashed = ("/" + path.replace("\\", "/") for path in paths)
+    uris = ["file://" + urllib.parse.quote(p, safe="/:") for p in slashed if _DRIVE.match(p)]
     return "\r\n".join(uris).encode("ascii")
 
 
